@@ -1,0 +1,103 @@
+"""One place for paths and defaults.
+
+Every statistical default of the project lives here: the confidence level (and so
+alpha), the intervention date, the minimum post-intervention period and the size
+of change that matters. Modules take these as default arguments and never
+repeat the numbers.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# --- paths -----------------------------------------------------------------
+
+
+def project_root() -> Path:
+    """The project folder: ``ANALYSIS_PROJECT_ROOT`` if set, else the source checkout."""
+    env = os.environ.get("ANALYSIS_PROJECT_ROOT")
+    if env:
+        return Path(env).resolve()
+    return Path(__file__).resolve().parents[2]
+
+
+class Paths:
+    """Folders of the project, built from one root (never from relative strings)."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root).resolve() if root is not None else project_root()
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "data" / "raw"
+
+    @property
+    def incoming(self) -> Path:
+        """Scratch folder for downloads in flight (same filesystem as data/raw)."""
+        return self.root / "data" / ".incoming"
+
+    @property
+    def processed(self) -> Path:
+        return self.root / "data" / "processed"
+
+    @property
+    def figures(self) -> Path:
+        return self.root / "figures"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def notebooks(self) -> Path:
+        return self.root / "notebooks"
+
+
+MIRROR_ENV = "ANALYSIS_DATA_MIRROR"
+
+# --- the question ------------------------------------------------------------
+
+DEFAULT_CITY = "Stockton"
+#: The Stockton PD / California Highway Patrol partnership began in early November 2012.
+INTERVENTION_DATE = "2012-11-01"
+#: The month containing the intervention date counts as the first post month.
+INTERVENTION_MONTH_IS_POST = True
+
+# --- inference: set once, used everywhere --------------------------------------
+
+#: Confidence level of every interval the project reports (effects, bands, power tests).
+CONFIDENCE_LEVEL = 0.95
+ALPHA = 1.0 - CONFIDENCE_LEVEL
+
+# --- data completeness --------------------------------------------------------
+
+#: Days after a month ends before its records count as complete.
+REPORTING_LAG_DAYS = 0
+
+# --- models ---------------------------------------------------------------------
+
+DEFAULT_FAMILY = "quasipoisson"
+DEFAULT_SEASONALITY = "harmonic"
+DEFAULT_HARMONICS = 1
+DEFAULT_ESTIMATOR = "segmented"
+DEFAULT_IMPACT = "level_and_slope"
+#: Robust errors: "auto" switches to Newey-West (HAC) when residual autocorrelation is found.
+DEFAULT_ROBUST = "auto"
+#: Seasonal lag at which residual autocorrelation is tested.
+AUTOCORRELATION_LAGS = 12
+
+# --- the verdict ------------------------------------------------------------------
+
+#: Fewer complete post-intervention months than this: "still really early to tell".
+MIN_POST_MONTHS = 12
+#: The change in homicides that matters (relative), for power and "when will we know".
+EFFECT_THAT_MATTERS = 0.20
+#: Power needed before "no detectable change" may be said.
+TARGET_POWER = 0.80
+#: Simulated series per power evaluation.
+POWER_SIMULATIONS = 200
+#: Longest post-intervention period (months) considered by "when will we know".
+POWER_MAX_POST_MONTHS = 60
+#: Seed of every simulation the project runs, so reruns give the same numbers.
+SEED = 20121101

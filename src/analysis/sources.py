@@ -1,0 +1,229 @@
+"""Stage 1, sources: the registry of upstream data and the fetch into ``data/raw``.
+
+A fetch takes each file from a local mirror folder (``ANALYSIS_DATA_MIRROR`` or the
+``mirror`` argument: files named as upstream) or else from its public URL. It writes
+atomically, checks the columns of what arrived, and records sha256, size, origin and
+time in ``data/raw/MANIFEST.json``. An existing raw file with other content is never
+overwritten unless ``replace=True`` is asked for, and then the manifest says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis.config import MIRROR_ENV, Paths
+from analysis.errors import DataUnavailableError, RawFileConflictError, SchemaError
+from analysis.provenance import sha256_file, utc_now, write_json_atomic
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = "MANIFEST.json"
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    filename: str
+    url: str
+    licence: str
+    citation: str
+    columns: tuple[str, ...]
+    description: str
+
+
+HOMICIDES = Source(
+    key="homicides",
+    filename="homicide-data.csv",
+    url="https://raw.githubusercontent.com/washingtonpost/data-homicides/master/homicide-data.csv",
+    licence="CC BY-NC-SA 4.0",
+    citation="The Washington Post, 'Murder with Impunity' homicide database, 2007-2017.",
+    columns=(
+        "uid",
+        "reported_date",
+        "victim_last",
+        "victim_first",
+        "victim_race",
+        "victim_age",
+        "victim_sex",
+        "city",
+        "state",
+        "lat",
+        "lon",
+        "disposition",
+    ),
+    description="Criminal homicides in 50 large U.S. cities, one row per victim.",
+)
+
+POPULATION = Source(
+    key="population",
+    filename="population_1980_2017_census_ca_cities.csv",
+    url=(
+        "https://raw.githubusercontent.com/themarshallproject/california_crime_rates/"
+        "master/output_data/population_1980_2017_census_ca_cities.csv"
+    ),
+    licence="see the upstream repository (themarshallproject/california_crime_rates)",
+    citation=(
+        "The Marshall Project, California crime rates: city populations 1980-2017 "
+        "from U.S. Census and California Department of Finance estimates."
+    ),
+    columns=("city", "county", "year", "TOTAL_POP"),
+    description="Yearly resident population of every California city, 1980-2017.",
+)
+
+SOURCES: dict[str, Source] = {s.key: s for s in (HOMICIDES, POPULATION)}
+
+
+def mirror_from_env(mirror: Path | str | None = None) -> Path | None:
+    """The mirror folder: the argument if given, else ``$ANALYSIS_DATA_MIRROR``, else None."""
+    value = mirror if mirror is not None else os.environ.get(MIRROR_ENV)
+    if value in (None, ""):
+        return None
+    path = Path(value).expanduser().resolve()
+    if not path.is_dir():
+        raise DataUnavailableError(
+            f"the data mirror {path} (from {'the mirror option' if mirror else MIRROR_ENV}) "
+            "is not a folder; point it at a folder holding the upstream files by name"
+        )
+    return path
+
+
+def check_columns(path: Path, source: Source) -> None:
+    """Raise SchemaError unless the file's header holds the source's columns."""
+    with open(path, "rb") as fh:
+        first = fh.readline().decode("utf-8-sig", errors="replace").strip("\r\n")
+    header = next(csv.reader(io.StringIO(first)), [])
+    missing = [c for c in source.columns if c not in header]
+    if missing:
+        raise SchemaError(
+            f"{path}: missing column(s) {missing} for source '{source.key}' "
+            f"(header is {header}); is this the right file from {source.url}?"
+        )
+
+
+def read_manifest(raw_dir: Path) -> dict:
+    path = raw_dir / MANIFEST_NAME
+    if not path.exists():
+        return {"files": {}}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _download(url: str, dest: Path, timeout: float) -> None:
+    with urllib.request.urlopen(url, timeout=timeout) as response, open(dest, "wb") as out:
+        shutil.copyfileobj(response, out)
+
+
+def fetch(
+    keys: list[str] | None = None,
+    *,
+    paths: Paths | None = None,
+    mirror: Path | str | None = None,
+    replace: bool = False,
+    allow_network: bool = True,
+    timeout: float = 60.0,
+) -> dict:
+    """Bring the sources into ``data/raw`` and return the manifest.
+
+    A file already present with the same content is left alone. One whose content
+    differs raises RawFileConflictError, unless ``replace`` (then the manifest
+    records the replaced checksum).
+    """
+    paths = paths or Paths()
+    raw = paths.raw
+    raw.mkdir(parents=True, exist_ok=True)
+    mirror_dir = mirror_from_env(mirror)
+    manifest = read_manifest(raw)
+    missing: list[str] = []
+    paths.incoming.mkdir(parents=True, exist_ok=True)
+    for key in keys or list(SOURCES):
+        source = SOURCES[key]
+        dest = raw / source.filename
+        tmp = Path(tempfile.mkstemp(prefix=f".{source.filename}.", dir=paths.incoming)[1])
+        try:
+            origin = _bring(source, tmp, mirror_dir, allow_network, timeout, missing)
+            if origin is None:
+                continue
+            check_columns(tmp, source)
+            new_sum = sha256_file(tmp)
+            entry = {
+                "source": source.key,
+                "url": source.url,
+                "origin": origin,
+                "licence": source.licence,
+                "citation": source.citation,
+                "sha256": new_sum,
+                "bytes": tmp.stat().st_size,
+                "fetched_at": utc_now(),
+            }
+            if dest.exists():
+                old_sum = sha256_file(dest)
+                if old_sum == new_sum:
+                    log.info("%s: unchanged (sha256 %s)", dest.name, new_sum[:12])
+                    manifest["files"].setdefault(source.filename, entry)
+                    continue
+                if not replace:
+                    raise RawFileConflictError(
+                        f"{dest} exists with sha256 {old_sum[:12]}…, the new copy from {origin} "
+                        f"has {new_sum[:12]}…; raw files are never overwritten silently. Move "
+                        "the old file away, or fetch with --replace to record the replacement."
+                    )
+                entry["replaced_sha256"] = old_sum
+            os.replace(tmp, dest)
+            manifest["files"][source.filename] = entry
+            log.info("%s: fetched from %s (sha256 %s)", dest.name, origin, new_sum[:12])
+        finally:
+            tmp.unlink(missing_ok=True)
+    if missing:
+        raise DataUnavailableError(
+            "could not get: "
+            + "; ".join(missing)
+            + f". Either connect to the network, or set {MIRROR_ENV} (or pass --mirror) to a "
+            "folder holding these files under their upstream names, or put them in "
+            f"{raw} yourself."
+        )
+    write_json_atomic(raw / MANIFEST_NAME, manifest)
+    return manifest
+
+
+def _bring(source, tmp, mirror_dir, allow_network, timeout, missing) -> str | None:
+    """Copy the source into ``tmp``; return where it came from, or None if it could not."""
+    if mirror_dir is not None:
+        candidate = mirror_dir / source.filename
+        if candidate.is_file():
+            shutil.copyfile(candidate, tmp)
+            return f"mirror:{candidate}"
+        if not allow_network:
+            missing.append(f"{source.filename} (not in mirror {mirror_dir})")
+            return None
+    if not allow_network:
+        missing.append(f"{source.filename} (no mirror given and the network is not allowed)")
+        return None
+    try:
+        _download(source.url, tmp, timeout)
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        where = f"not in mirror {mirror_dir} and " if mirror_dir else ""
+        missing.append(f"{source.filename} ({where}download from {source.url} failed: {exc})")
+        return None
+    return source.url
+
+
+def raw_path(key: str, paths: Paths | None = None) -> Path:
+    """The path of a source's file in ``data/raw``; a clear error if it is not there."""
+    paths = paths or Paths()
+    source = SOURCES[key]
+    path = paths.raw / source.filename
+    if not path.exists():
+        raise DataUnavailableError(
+            f"{path} is missing: run `make data` (or `analysis fetch`), with {MIRROR_ENV} "
+            "pointing at a mirror folder if this machine has no network"
+        )
+    return path
