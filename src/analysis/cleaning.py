@@ -213,7 +213,9 @@ def clean_homicides(path: Path | str, options: CleaningOptions | None = None) ->
     try:
         _, header, _ = next(records)
     except StopIteration:
-        raise SchemaError(f"{path}: the file is empty; expected the header {HOMICIDES.columns}")
+        raise SchemaError(
+            f"{path}: the file is empty; expected the header {HOMICIDES.columns}"
+        ) from None
     missing = [c for c in HOMICIDES.columns if c not in header]
     if missing:
         raise SchemaError(f"{path}: header lacks {missing}; got {header}")
@@ -257,9 +259,7 @@ def clean_homicides(path: Path | str, options: CleaningOptions | None = None) ->
                 notes.append("invalid_utf8_in_name")
             else:
                 fields_named = [n for n in bad_fields if n not in NAME_COLUMNS] or ["unknown"]
-                quarantine(
-                    line, uid, city, raw_date, "invalid_utf8", f"in field(s) {fields_named}"
-                )
+                quarantine(line, uid, city, raw_date, "invalid_utf8", f"in field(s) {fields_named}")
                 continue
         if not uid:
             quarantine(line, uid, city, raw_date, "missing_uid")

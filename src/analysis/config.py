@@ -81,7 +81,10 @@ DEFAULT_FAMILY = "quasipoisson"
 DEFAULT_SEASONALITY = "harmonic"
 DEFAULT_HARMONICS = 1
 DEFAULT_ESTIMATOR = "segmented"
-DEFAULT_IMPACT = "level_and_slope"
+#: Step change (the final model of Lopez Bernal et al. 2017). "level_and_slope" is offered,
+#: but its post-period average leans on extrapolating an uncertain slope change, so its
+#: power falls as the post period grows.
+DEFAULT_IMPACT = "level"
 #: Robust errors: "auto" switches to Newey-West (HAC) when residual autocorrelation is found.
 DEFAULT_ROBUST = "auto"
 #: Seasonal lag at which residual autocorrelation is tested.

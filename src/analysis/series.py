@@ -161,11 +161,9 @@ def monthly_counts(
         idx = pd.MultiIndex.from_arrays([frame["city"], frame["month"]])
         v = victims.reindex(idx).fillna(0).astype(int).to_numpy()
         i = incident_counts.reindex(idx).fillna(0).astype(int).to_numpy()
-        frame["victims"] = pd.array([x if c else pd.NA for x, c in zip(v, complete)], "Int64")
-        frame["incidents"] = pd.array([x if c else pd.NA for x, c in zip(i, complete)], "Int64")
-        frame["victims_partial"] = pd.array(
-            [x if c else pd.NA for x, c in zip(v, incomplete)], "Int64"
-        )
+        frame["victims"] = pd.Series(v, dtype="Int64").where(complete)
+        frame["incidents"] = pd.Series(i, dtype="Int64").where(complete)
+        frame["victims_partial"] = pd.Series(v, dtype="Int64").where(incomplete)
         for month in frame.loc[incomplete, "month"]:
             excluded.append(
                 {

@@ -1,0 +1,244 @@
+"""Stage 5, power: could this study have detected a change that matters, and when will it?
+
+Power is estimated by simulation from the fitted **pre-period model** (the model
+without intervention terms fitted to the months before the intervention: its trend,
+seasonality, population offset and dispersion). For a post period of ``h`` months:
+
+1. the pre-period model's means are extended ``h`` months past the intervention (the
+   population offset stays at its last known value beyond the data);
+2. post-period means are multiplied by ``1 + effect`` (for example 0.8 for a 20% drop);
+3. ``n_simulations`` series are drawn from the family (Poisson; quasi-Poisson as a
+   negative binomial with variance ``phi * mu``; NB2 with its alpha; gaussian);
+4. each is refitted with the analysis' own specification, and the change counts as
+   detected when the interval of the primary effect (the post-period rate ratio)
+   excludes 1 in the direction of the simulated effect.
+
+Power is the detected share, with its Monte Carlo standard error
+``sqrt(p (1 - p) / n_simulations)``. The minimum detectable effect (MDE) at the current
+post length is the smallest drop detected with ``target_power``, found by bisection.
+"When will we know" is the number of further complete months after which a change of
+the size that matters, and one of the size currently estimated, would be detected with
+``target_power`` (interpolated between evaluated post lengths).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analysis import config
+from analysis.models import (
+    ITSResult,
+    ITSSpec,
+    _fit,
+    _fit_once,
+    design,
+    simulate_counts,
+)
+
+
+@dataclass(frozen=True)
+class PreModel:
+    """The fitted pre-period model that simulations draw from."""
+
+    spec: ITSSpec
+    months: pd.DatetimeIndex  # pre-period months
+    beta: np.ndarray
+    scale: float
+    nb_alpha: float
+    population: np.ndarray | None  # per pre month, for the offset
+
+    def means(self, n_post: int) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray | None]:
+        """Months, expected counts and offsets for the pre period plus ``n_post`` months."""
+        months = pd.date_range(self.months[0], periods=len(self.months) + n_post, freq="MS")
+        X = design(months, len(self.months), self.spec, intervention=False).to_numpy()
+        offset = None
+        if self.population is not None:
+            pop = np.concatenate([self.population, np.repeat(self.population[-1], n_post)])
+            offset = np.log(pop)
+        eta = X @ self.beta + (0.0 if offset is None else offset)
+        mu = np.exp(eta) if self.spec.family != "gaussian" else eta
+        return months, mu, offset
+
+
+def pre_period_model(result: ITSResult) -> PreModel:
+    """Fit the model without intervention terms to the pre-period months of ``result``."""
+    spec = result.spec
+    t0 = result.t0
+    X = result.X_cf.iloc[:t0]
+    offset = None if result.offset is None else result.offset[:t0]
+    fit = _fit_once(result.observed[:t0], X.to_numpy(), list(X.columns), offset, spec.family, None)
+    population = None if result.offset is None else np.exp(result.offset[:t0])
+    return PreModel(spec, result.months[:t0], fit.beta, fit.scale, fit.nb_alpha, population)
+
+
+def _detected(spec: ITSSpec, months, y, offset, t0, effect: float) -> bool:
+    X_full = design(months, t0, spec, intervention=True)
+    X_cf = design(months, t0, spec, intervention=False)
+    if spec.estimator == "segmented":
+        fit = _fit(y, X_full, offset, spec)
+    else:
+        fit = _fit(y[:t0], X_cf.iloc[:t0], None if offset is None else offset[:t0], spec)
+    rr = ITSResult(spec, months, y, offset, t0, X_full, X_cf, fit).rate_ratio
+    if not np.isfinite(rr["lower"]) or not np.isfinite(rr["upper"]):
+        return False
+    return bool(rr["upper"] < 1.0) if effect < 0 else bool(rr["lower"] > 1.0)
+
+
+def simulate_power(
+    pre: PreModel,
+    n_post: int,
+    effect: float,
+    *,
+    n_simulations: int = config.POWER_SIMULATIONS,
+    seed: int = config.SEED,
+) -> float:
+    """Share of simulated series in which ``effect`` (relative, e.g. -0.2) is detected."""
+    if effect == 0:
+        raise ValueError("effect=0: power is defined for a non-zero change")
+    spec = pre.spec
+    months, mu, offset = pre.means(n_post)
+    t0 = len(pre.months)
+    mu = mu.copy()
+    mu[t0:] = mu[t0:] * (1.0 + effect)
+    rng = np.random.default_rng([seed, n_post, int(round(abs(effect) * 1e6))])
+    hits = 0
+    for _ in range(n_simulations):
+        if spec.family == "gaussian":
+            y = mu + np.sqrt(pre.scale) * rng.standard_normal(len(mu))
+        else:
+            y = simulate_counts(rng, mu, spec.family, pre.scale, pre.nb_alpha).astype(float)
+            if y.sum() == 0:
+                continue  # an all-zero series cannot be modelled: counts as not detected
+        try:
+            hits += _detected(spec, months, y, offset, t0, effect)
+        except (np.linalg.LinAlgError, ValueError):
+            continue  # a degenerate draw (e.g. singular fit) counts as not detected
+    return hits / n_simulations
+
+
+@dataclass
+class PowerAnalysis:
+    """Power now, the minimum detectable effect, and when we will know."""
+
+    effect_that_matters: float
+    estimated_effect: float
+    target_power: float
+    n_simulations: int
+    current_post_months: int
+    power_now: float
+    mde_now: float | None
+    horizons: list[int] = field(default_factory=list)
+    power_matters: list[float] = field(default_factory=list)
+    power_estimated: list[float] = field(default_factory=list)
+    months_to_know_matters: int | None = None
+    months_to_know_estimated: int | None = None
+    max_post_months: int = config.POWER_MAX_POST_MONTHS
+
+    @property
+    def mc_se_now(self) -> float:
+        p = self.power_now
+        return float(np.sqrt(p * (1 - p) / self.n_simulations))
+
+    def frame(self) -> pd.DataFrame:
+        """Power against post-period length: the data behind the "when will we know" figure."""
+        return pd.DataFrame(
+            {
+                "post_months": self.horizons,
+                "power_effect_that_matters": self.power_matters,
+                "power_estimated_effect": self.power_estimated,
+                "effect_that_matters": self.effect_that_matters,
+                "estimated_effect": self.estimated_effect,
+                "target_power": self.target_power,
+                "n_simulations": self.n_simulations,
+            }
+        )
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["mc_se_now"] = self.mc_se_now
+        return out
+
+
+def _first_crossing(horizons, powers, target, current) -> int | None:
+    """Further months until power first reaches ``target`` (linear interpolation)."""
+    for i, (h, p) in enumerate(zip(horizons, powers, strict=True)):
+        if p >= target:
+            if i == 0:
+                return max(0, h - current)
+            h0, p0 = horizons[i - 1], powers[i - 1]
+            frac = (target - p0) / (p - p0) if p > p0 else 1.0
+            return max(0, int(np.ceil(h0 + frac * (h - h0))) - current)
+    return None
+
+
+def default_horizons(current: int, max_post: int) -> list[int]:
+    grid = [3, 6, 9, 12, 18, 24, 30, 36, 48, 60, 72, 96, 120]
+    return sorted({current, *[h for h in grid if current < h <= max_post]})
+
+
+def power_analysis(
+    result: ITSResult,
+    *,
+    effect_that_matters: float = config.EFFECT_THAT_MATTERS,
+    target_power: float = config.TARGET_POWER,
+    n_simulations: int = config.POWER_SIMULATIONS,
+    max_post_months: int = config.POWER_MAX_POST_MONTHS,
+    seed: int = config.SEED,
+    mde: bool = True,
+) -> PowerAnalysis:
+    """Power for a drop of ``effect_that_matters`` and for the estimated effect.
+
+    Evaluated at the current post length and at longer ones up to ``max_post_months``.
+    """
+    if not 0 < effect_that_matters < 1:
+        raise ValueError(
+            f"effect_that_matters={effect_that_matters}: give a relative change, e.g. 0.2"
+        )
+    pre = pre_period_model(result)
+    current = result.n_post
+    estimated = float(result.rate_ratio["estimate"] - 1.0)
+    horizons = default_horizons(current, max(max_post_months, current))
+    kw = {"n_simulations": n_simulations, "seed": seed}
+    matters = [simulate_power(pre, h, -effect_that_matters, **kw) for h in horizons]
+    if abs(estimated) >= 1e-3:
+        est_power = [simulate_power(pre, h, estimated, **kw) for h in horizons]
+    else:
+        est_power = [float("nan")] * len(horizons)
+    power_now = matters[0]
+    mde_now = _mde(pre, current, target_power, kw) if mde else None
+    return PowerAnalysis(
+        effect_that_matters=effect_that_matters,
+        estimated_effect=estimated,
+        target_power=target_power,
+        n_simulations=n_simulations,
+        current_post_months=current,
+        power_now=power_now,
+        mde_now=mde_now,
+        horizons=horizons,
+        power_matters=matters,
+        power_estimated=est_power,
+        months_to_know_matters=_first_crossing(horizons, matters, target_power, current),
+        months_to_know_estimated=(
+            _first_crossing(horizons, est_power, target_power, current)
+            if abs(estimated) >= 1e-3
+            else None
+        ),
+        max_post_months=max_post_months,
+    )
+
+
+def _mde(pre: PreModel, n_post: int, target: float, kw: dict, steps: int = 6) -> float | None:
+    """Smallest drop (relative) detected with ``target`` power, by bisection on (0, 0.95]."""
+    lo, hi = 0.0, 0.95
+    if simulate_power(pre, n_post, -hi, **kw) < target:
+        return None  # not even a 95% drop would be detected
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        if simulate_power(pre, n_post, -mid, **kw) >= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi

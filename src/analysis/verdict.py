@@ -1,0 +1,259 @@
+"""Stage 6, verdict: from a fitted ITS result and its power analysis to one plain answer.
+
+The rule (:func:`decide_label`), applied in this order:
+
+1. fewer than ``min_post_months`` complete post-intervention months: **too_early**
+   ("still really early to tell"), whatever the estimate says;
+2. the interval of the primary effect (the post-period rate ratio, see
+   :mod:`analysis.models`) excludes 1: **significant_drop** (upper bound below 1) or
+   **significant_rise** (lower bound above 1);
+3. the interval includes 1 (a bound equal to 1 counts as including it), and the study
+   had at least ``target_power`` to detect a change of ``effect_that_matters``:
+   **no_detectable_change**;
+4. otherwise: **too_early**, the study could not yet have detected a change that matters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+from analysis import config
+from analysis.models import ITSResult
+from analysis.power import PowerAnalysis
+
+LABELS = ("significant_drop", "significant_rise", "no_detectable_change", "too_early")
+
+TITLES = {
+    "significant_drop": "Homicides dropped after the partnership began",
+    "significant_rise": "Homicides rose after the partnership began",
+    "no_detectable_change": "No detectable change in homicides since the partnership began",
+    "too_early": "Still really early to tell whether homicides changed",
+}
+
+
+def decide_label(
+    n_post: int,
+    lower: float,
+    upper: float,
+    power_now: float | None,
+    *,
+    min_post_months: int = config.MIN_POST_MONTHS,
+    target_power: float = config.TARGET_POWER,
+) -> tuple[str, list[str]]:
+    """The verdict label and the reasons for it, from the numbers alone."""
+    reasons: list[str] = []
+    if n_post < min_post_months:
+        reasons.append(
+            f"only {n_post} complete month(s) since the intervention; the minimum is "
+            f"{min_post_months}"
+        )
+        return "too_early", reasons
+    reasons.append(f"{n_post} complete months since the intervention (minimum {min_post_months})")
+    if upper < 1.0:
+        reasons.append(f"the interval of the rate ratio ({lower:.2f} to {upper:.2f}) is below 1")
+        return "significant_drop", reasons
+    if lower > 1.0:
+        reasons.append(f"the interval of the rate ratio ({lower:.2f} to {upper:.2f}) is above 1")
+        return "significant_rise", reasons
+    reasons.append(f"the interval of the rate ratio ({lower:.2f} to {upper:.2f}) includes 1")
+    if power_now is not None and power_now >= target_power:
+        reasons.append(
+            f"the study had {power_now:.0%} power (at least {target_power:.0%}) to detect the "
+            "change that matters"
+        )
+        return "no_detectable_change", reasons
+    shown = "unknown" if power_now is None else f"{power_now:.0%}"
+    reasons.append(
+        f"the study had {shown} power (needs {target_power:.0%}) to detect the change that matters"
+    )
+    return "too_early", reasons
+
+
+@dataclass
+class Verdict:
+    """A verdict: its label, the title in plain words, three sentences and the numbers."""
+
+    label: str
+    title: str
+    headline: str
+    supporting: str
+    caveat: str
+    when_we_will_know: str
+    reasons: list[str] = field(default_factory=list)
+    numbers: dict = field(default_factory=dict)
+    criteria: dict = field(default_factory=dict)
+
+    @property
+    def sentences(self) -> list[str]:
+        return [self.headline, self.supporting, self.caveat]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _month_after(month: pd.Timestamp, n: int) -> str:
+    return f"{(month + pd.DateOffset(months=n)):%B %Y}"
+
+
+def decide(
+    result: ITSResult,
+    power: PowerAnalysis | None,
+    *,
+    place: str = "the city",
+    min_post_months: int = config.MIN_POST_MONTHS,
+    target_power: float = config.TARGET_POWER,
+) -> Verdict:
+    """The verdict for ``result``, with sentences written from its numbers."""
+    rr = result.rate_ratio
+    power_now = power.power_now if power is not None else None
+    label, reasons = decide_label(
+        result.n_post,
+        rr["lower"],
+        rr["upper"],
+        power_now,
+        min_post_months=min_post_months,
+        target_power=target_power,
+    )
+    level = f"{result.spec.confidence_level:.0%}"
+    pct, lo, hi = ((rr[k] - 1) * 100 for k in ("estimate", "lower", "upper"))
+    cum = result.effects.loc["cumulative_difference"]
+    start = f"{result.first_post_month:%B %Y}"
+    last = result.months[-1]
+    n_post = result.n_post
+    word = "lower" if pct < 0 else "higher"
+    estimate_sentence = (
+        f"Over the {n_post} month(s) from {start} to {last:%B %Y}, homicides in {place} were "
+        f"{abs(pct):.0f}% {word} than the trend before the partnership predicts "
+        f"({level} {rr['interval']} interval: {_signed(lo)} to {_signed(hi)}; about "
+        f"{abs(cum['estimate']):.0f} {'fewer' if cum['estimate'] < 0 else 'more'} homicides)."
+    )
+    matters = power.effect_that_matters if power else config.EFFECT_THAT_MATTERS
+    if label == "significant_drop" or label == "significant_rise":
+        headline = estimate_sentence
+        supporting = (
+            f"The {level} interval excludes no change (p = {rr['p_value']:.2g}); "
+            f"{n_post} months of data are in, more than the minimum of {min_post_months}."
+        )
+    elif label == "no_detectable_change":
+        headline = (
+            f"No change in homicides in {place} can be detected over the {n_post} months since "
+            f"{start}, although a {matters:.0%} drop would have been detected "
+            f"{power_now:.0%} of the time."
+        )
+        supporting = estimate_sentence
+    else:
+        if n_post < min_post_months:
+            headline = (
+                f"Only {n_post} complete month(s) of data since the partnership began in {start}: "
+                f"too few to tell (at least {min_post_months} are needed)."
+            )
+        else:
+            headline = (
+                f"The data since {start} cannot yet tell a real change from chance: a "
+                f"{matters:.0%} drop would be detected only {power_now:.0%} of the time."
+            )
+        supporting = estimate_sentence
+    caveat = (
+        "The comparison is with a projection of the trend and seasonal pattern before the "
+        "partnership; anything else that changed at the same time (other programmes, "
+        "policing, the economy) could also explain a difference."
+    )
+    when = _when_sentence(power, result.first_post_month, n_post, min_post_months)
+    numbers = {
+        "rate_ratio": rr["estimate"],
+        "rate_ratio_lower": rr["lower"],
+        "rate_ratio_upper": rr["upper"],
+        "p_value": rr["p_value"],
+        "interval": rr["interval"],
+        "confidence_level": result.spec.confidence_level,
+        "relative_change_percent": pct,
+        "cumulative_difference": float(cum["estimate"]),
+        "cumulative_difference_lower": float(cum["lower"]),
+        "cumulative_difference_upper": float(cum["upper"]),
+        "n_pre_months": result.n_pre,
+        "n_post_months": n_post,
+        "first_post_month": f"{result.first_post_month:%Y-%m}",
+        "last_month": f"{last:%Y-%m}",
+        "power_now": power_now,
+        "mde_now": power.mde_now if power else None,
+        "months_to_know_effect_that_matters": _at_least(
+            power.months_to_know_matters if power else None, min_post_months - n_post
+        ),
+        "months_to_know_estimated_effect": _at_least(
+            power.months_to_know_estimated if power else None, min_post_months - n_post
+        ),
+    }
+    criteria = {
+        "min_post_months": min_post_months,
+        "effect_that_matters": matters,
+        "target_power": target_power,
+        "primary_effect": "post-period rate ratio (average_relative_effect + 1)",
+    }
+    return Verdict(
+        label=label,
+        title=TITLES[label],
+        headline=headline,
+        supporting=supporting,
+        caveat=caveat,
+        when_we_will_know=when,
+        reasons=reasons,
+        numbers=numbers,
+        criteria=criteria,
+    )
+
+
+def _signed(x: float) -> str:
+    return f"{x:+.0f}%"
+
+
+def _at_least(months: int | None, floor: int) -> int | None:
+    """Further months needed: the power crossing, but never before the minimum post period."""
+    return None if months is None else max(months, floor, 0)
+
+
+def _when_sentence(
+    power: PowerAnalysis | None, first_post: pd.Timestamp, n_post: int, min_post: int
+) -> str:
+    """When will we know: further months for the change that matters and the estimated one.
+
+    Never sooner than the minimum post period the verdict needs.
+    """
+    if power is None:
+        return "Power was not computed for this run."
+    target = f"{power.target_power:.0%}"
+    floor = min_post - n_post
+    parts = []
+    m = _at_least(power.months_to_know_matters, floor)
+    if m is None:
+        parts.append(
+            f"a {power.effect_that_matters:.0%} drop would not be detected with {target} power "
+            f"within {power.max_post_months} months of data"
+        )
+    elif m == 0:
+        parts.append(
+            f"a {power.effect_that_matters:.0%} drop is already detectable with {target} power"
+        )
+    else:
+        parts.append(
+            f"a {power.effect_that_matters:.0%} drop would be detectable with {target} power "
+            f"after about {m} more month(s) (data through "
+            f"{_month_after(first_post, n_post + m - 1)})"
+        )
+    est = power.estimated_effect
+    k = _at_least(power.months_to_know_estimated, floor)
+    size = f"the {abs(est):.0%} {'drop' if est < 0 else 'rise'} estimated so far"
+    if k is None:
+        parts.append(f"{size} would not be, within {power.max_post_months} months")
+    elif k == 0:
+        parts.append(f"{size} is already detectable")
+    else:
+        parts.append(
+            f"{size} would be after about {k} more month(s) (data through "
+            f"{_month_after(first_post, n_post + k - 1)})"
+        )
+    text = "; ".join(parts)
+    if floor > 0:
+        text += f" (the verdict needs at least {min_post} months of data)"
+    return text[0].upper() + text[1:] + "."
