@@ -145,7 +145,7 @@ def stage_clean(
             [e for e in series.excluded if e["city"] == city],
         ),
     ]
-    inputs = [file_record(homicides), file_record(population)]
+    inputs = [file_record(homicides, raw.parent.parent), file_record(population, raw.parent.parent)]
     written.append(write_json_atomic(processed / f"{stem(city, as_of, 'inputs')}.json", inputs))
     info = run_info(city, as_of, cleaning.report["sha256"])
     fig, data = descriptive_figure(city_table, city, intervention_date, info)

@@ -1,0 +1,56 @@
+# Stockton homicides and the CHP partnership: did it change violent crime, or is it too early to tell?
+# `make help` lists the targets. Each target sets up what it needs on first use.
+
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CITY ?= Stockton
+AS_OF ?= today
+INTERVENTION ?= 2012-11-01
+# extra notebook parameters, e.g. PARAMS="-p family=negbin -p n_simulations=400"
+PARAMS ?=
+export MPLBACKEND := Agg
+
+.DEFAULT_GOAL := help
+.PHONY: help setup data run test lint format bench lab clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  variables: CITY=$(CITY) AS_OF=$(AS_OF) INTERVENTION=$(INTERVENTION) PARAMS='$(PARAMS)'"
+	@echo "  offline: ANALYSIS_DATA_MIRROR=/folder/with/the/upstream/files make run"
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name analysis --display-name "Python (stockton-its)" >/dev/null
+	@touch $@
+
+setup: $(VENV)/.installed ## create .venv with the package, the dev tools and the Jupyter kernel
+
+data: setup ## fetch the data sources into data/raw (from $$ANALYSIS_DATA_MIRROR if set)
+	$(PY) -m analysis.cli fetch
+
+run: setup ## run the notebooks for CITY and AS_OF through papermill; print where the briefing is
+	$(PY) -m analysis.cli run --city "$(CITY)" --as-of "$(AS_OF)" --intervention-date "$(INTERVENTION)" $(PARAMS)
+
+test: setup ## run the test suite (the real-data tests need ANALYSIS_DATA_MIRROR or ../shared/data)
+	$(PY) -m pytest
+
+lint: setup ## ruff lint and format check of code and notebooks
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup ## ruff format code and notebooks
+	$(VENV)/bin/ruff format .
+
+bench: setup ## print model fitting speed (per family, and 1,000 refits)
+	$(PY) benchmarks/bench_models.py
+
+lab: setup ## open JupyterLab on the notebooks
+	$(VENV)/bin/jupyter lab notebooks
+
+clean: ## remove outputs (data/processed, figures, reports, build); data/raw is kept
+	rm -rf build data/processed/* figures/* reports/*
+	git checkout -- data/processed/README.md figures/README.md reports/README.md 2>/dev/null || true

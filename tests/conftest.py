@@ -1,0 +1,132 @@
+"""Shared fixtures: the real-data mirror, synthetic raw files and simulated series."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.config import MIRROR_ENV, project_root
+
+HEADER = (
+    "uid,reported_date,victim_last,victim_first,victim_race,victim_age,victim_sex,"
+    "city,state,lat,lon,disposition"
+)
+
+
+def _mirror() -> Path | None:
+    env = os.environ.get(MIRROR_ENV)
+    candidates = [Path(env)] if env else []
+    candidates.append(project_root().parent / "shared" / "data")
+    for path in candidates:
+        if (path / "homicide-data.csv").exists():
+            return path.resolve()
+    return None
+
+
+@pytest.fixture(scope="session")
+def mirror() -> Path:
+    """The real-data mirror; in CI its absence is an error, elsewhere a skip."""
+    path = _mirror()
+    if path is None:
+        message = f"real data not found: set {MIRROR_ENV} or put ../shared/data beside the repo"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_cleaning(mirror):
+    from analysis.cleaning import clean_homicides
+
+    return clean_homicides(mirror / "homicide-data.csv")
+
+
+@pytest.fixture(scope="session")
+def real_population(mirror):
+    from analysis.series import load_population
+
+    return load_population(mirror / "population_1980_2017_census_ca_cities.csv")
+
+
+@pytest.fixture(scope="session")
+def stockton(real_cleaning, real_population):
+    """Stockton's complete monthly series with all the data (as of a late date)."""
+    from analysis.series import monthly_counts
+
+    return monthly_counts(
+        real_cleaning.incidents, as_of="2020-01-01", population=real_population
+    ).city("Stockton")
+
+
+def write_raw(folder: Path, lines: list[str], name: str = "homicide-data.csv", **kw) -> Path:
+    """A small homicide file in the upstream schema (header added)."""
+    path = folder / name
+    newline = kw.get("newline", "\n")
+    text = newline.join([HEADER, *lines]) + newline
+    data = text.encode("utf-8")
+    if kw.get("bom"):
+        data = b"\xef\xbb\xbf" + data
+    path.write_bytes(data)
+    return path
+
+
+def row(
+    uid="Sto-000001",
+    date="20120105",
+    last="DOE",
+    first="JOHN",
+    age="25",
+    city="Stockton",
+    state="CA",
+    lat="37.95",
+    lon="-121.29",
+    disposition="Open/No arrest",
+) -> str:
+    return (
+        f"{uid},{date},{last},{first},Hispanic,{age},Male,{city},{state},{lat},{lon},{disposition}"
+    )
+
+
+def simulate_series(
+    *,
+    n_pre: int = 72,
+    n_post: int = 48,
+    base: float = 20.0,
+    trend: float = 0.002,
+    effect: float = 0.8,
+    seasonal: float = 0.15,
+    dispersion: float = 1.0,
+    ar: float = 0.0,
+    ar_sd: float = 0.0,
+    rng: np.random.Generator,
+    start: str = "2008-01-01",
+) -> tuple[pd.DataFrame, str]:
+    """Monthly counts with a known multiplicative level effect at month ``n_pre``.
+
+    ``dispersion`` > 1 draws negative binomial counts with variance ``dispersion * mu``;
+    ``ar`` and ``ar_sd`` add an AR(1) process to the log rate (autocorrelated counts).
+    Returns the series (``count``, ``population``) and the intervention date.
+    """
+    n = n_pre + n_post
+    months = pd.date_range(start, periods=n, freq="MS")
+    t = np.arange(n)
+    log_mu = np.log(base) + trend * t + seasonal * np.cos(2 * np.pi * months.month / 12)
+    log_mu = log_mu + np.log(effect) * (t >= n_pre)
+    if ar_sd > 0:
+        e = np.zeros(n)
+        for i in range(1, n):
+            e[i] = ar * e[i - 1] + rng.normal(0, ar_sd)
+        log_mu = log_mu + e
+    mu = np.exp(log_mu)
+    if dispersion > 1:
+        size = mu / (dispersion - 1)
+        y = rng.negative_binomial(size, 1 / dispersion)
+    else:
+        y = rng.poisson(mu)
+    series = pd.DataFrame({"count": y, "population": 100_000.0}, index=months)
+    return series, f"{months[n_pre]:%Y-%m-%d}"
