@@ -4,10 +4,11 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from conftest import HEADER, row, write_raw
 
 from analysis.cleaning import QUARANTINE_REASONS, CleaningOptions, clean_homicides
 from analysis.errors import SchemaError
+
+from conftest import HEADER, row, write_raw
 
 
 def quarantined(result, uid):

@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from conftest import simulate_series
 
 from analysis.errors import InsufficientDataError, ModelSpecError, SeriesError
 from analysis.models import FAMILIES, SEASONALITIES, ITSSpec, fit_its, required_months
+
+from conftest import simulate_series
 
 
 @pytest.fixture(scope="module")

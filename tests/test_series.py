@@ -1,6 +1,5 @@
 import pandas as pd
 import pytest
-from conftest import row, write_raw
 
 from analysis.cleaning import clean_homicides
 from analysis.errors import SchemaError, SeriesError
@@ -12,6 +11,8 @@ from analysis.series import (
     load_population,
     monthly_counts,
 )
+
+from conftest import row, write_raw
 
 
 @pytest.fixture

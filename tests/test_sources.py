@@ -1,12 +1,13 @@
 import json
 
 import pytest
-from conftest import HEADER
 
 from analysis import sources
 from analysis.config import Paths
 from analysis.errors import DataUnavailableError, RawFileConflictError, SchemaError
 from analysis.provenance import sha256_file
+
+from conftest import HEADER
 
 POP_HEADER = '"city","county","year","TOTAL_POP"'
 

@@ -265,8 +265,9 @@ def effect_figure(
     ax2.set_title("Running total since the partnership began", fontsize=15)
     ax2.legend(loc="lower left")
     for ax in (ax1, ax2):
-        ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=6))
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     final = data.iloc[-1]
     word = "fewer" if final["cumulative"] < 0 else "more"
     title = f"{info.place}: about {abs(final['cumulative']):.0f} {word} homicides than projected"

@@ -407,6 +407,14 @@ def run(
     # fail fast, before any notebook runs, on a bad model parameter
     spec_keys = set(ITSSpec.__dataclass_fields__)
     make_spec(intervention=intervention_date, **{k: v for k, v in params.items() if k in spec_keys})
+    source_dir = config.project_root() / "notebooks"
+    accepted_by = {name: notebook_parameters(source_dir / name) for name in NOTEBOOKS}
+    unknown = set(params) - set().union(*accepted_by.values())
+    if unknown:
+        raise ModelSpecError(
+            f"unknown parameter(s) {sorted(unknown)}; the notebooks take "
+            f"{sorted(set().union(*accepted_by.values()))}"
+        )
     ensure_raw(paths, mirror)
     kernel = kernel_name or ensure_kernel()
     run_stem = stem(city, as_of, "run")
@@ -415,15 +423,7 @@ def run(
         shutil.rmtree(staging)
     notebooks_out = staging / "reports" / "notebooks"
     notebooks_out.mkdir(parents=True)
-    source_dir = config.project_root() / "notebooks"
     base = {"output_root": str(staging), "raw_dir": str(paths.raw), **params}
-    accepted_by = {name: notebook_parameters(source_dir / name) for name in NOTEBOOKS}
-    unknown = set(params) - set().union(*accepted_by.values())
-    if unknown:
-        raise ModelSpecError(
-            f"unknown parameter(s) {sorted(unknown)}; the notebooks take "
-            f"{sorted(set().union(*accepted_by.values()))}"
-        )
     executed = []
     for name in NOTEBOOKS:
         notebook = source_dir / name

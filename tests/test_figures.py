@@ -1,0 +1,110 @@
+"""Figures and the briefing for the real data at the three as-of dates."""
+
+import re
+
+import pandas as pd
+import pytest
+from PIL import Image
+
+from analysis import figures
+from analysis.briefing import build_briefing, count_pdf_pages, write_briefing_pdf
+from analysis.models import fit_its
+from analysis.power import power_analysis
+from analysis.series import monthly_counts
+from analysis.verdict import TITLES, decide
+
+AS_OF = {"2013-01-09": "too_early", "2013-02-01": "too_early", "2017-06-30": "significant_drop"}
+
+
+@pytest.fixture(scope="module", params=sorted(AS_OF))
+def run(request, real_cleaning, real_population, tmp_path_factory):
+    as_of = request.param
+    series = monthly_counts(real_cleaning.incidents, as_of=as_of, population=real_population)
+    result = fit_its(series.city("Stockton"))
+    power = power_analysis(result, n_simulations=30, mde=False)
+    verdict = decide(result, power, place="Stockton")
+    info = figures.RunInfo("Stockton", as_of, "2026-01-01", real_cleaning.report["sha256"], "abc")
+    out = tmp_path_factory.mktemp(f"fig-{as_of}")
+    made = {
+        "main": figures.main_figure(result, verdict, info),
+        "effect": figures.effect_figure(result, verdict, info),
+        "power": figures.power_figure(power, verdict, info),
+        "diagnostics": figures.diagnostics_figure(result, info),
+        "descriptive": figures.descriptive_figure(
+            series.frame[series.frame["city"] == "Stockton"], "Stockton", "2012-11-01", info
+        ),
+    }
+    titles = {name: fig._suptitle.get_text() for name, (fig, _) in made.items()}
+    files = {}
+    for name, (fig, data) in made.items():
+        files[name] = figures.export(fig, data, out, figures.stem("Stockton", as_of, name))
+    pdf = write_briefing_pdf(build_briefing(result, verdict, info), out / "briefing.pdf", "x")
+    return as_of, result, verdict, titles, files, pdf
+
+
+@pytest.mark.realdata
+def test_verdict_at_each_date(run):
+    as_of, result, verdict, *_ = run
+    assert verdict.label == AS_OF[as_of]
+    if verdict.label != "too_early":
+        # the sentences state the estimate with its interval
+        assert "95% confidence interval" in verdict.headline
+        assert f"{abs((result.rate_ratio['estimate'] - 1) * 100):.0f}% lower" in verdict.headline
+
+
+@pytest.mark.realdata
+def test_every_figure_in_every_format_with_its_data(run):
+    as_of, _, verdict, _, files, _ = run
+    for name, written in files.items():
+        suffixes = sorted(p.suffix for p in written)
+        assert suffixes == [".csv", ".pdf", ".png", ".svg"], name
+        for path in written:
+            assert path.stat().st_size > 1000 or path.suffix == ".csv"
+            assert path.name.startswith(f"stockton_{as_of}_{name}")
+        png = next(p for p in written if p.suffix == ".png")
+        with Image.open(png) as image:
+            assert round(image.info["dpi"][0]) >= 200
+        data = pd.read_csv(next(p for p in written if p.suffix == ".csv"))
+        assert len(data) > 0
+        if name in ("main", "effect", "power"):
+            assert set(data["verdict"]) == {verdict.label}
+
+
+@pytest.mark.realdata
+def test_titles_carry_the_verdict(run):
+    _, _, verdict, titles, files, _ = run
+    plain = TITLES[verdict.label]
+    assert titles["main"].replace("\n", " ") == f"Stockton: {plain}"
+    svg = next(p for p in files["main"] if p.suffix == ".svg").read_text()
+    first_words = plain.split()[0]
+    assert first_words in svg  # text stays text in the SVG
+    assert verdict.title in figures_subtitles(files)
+
+
+def figures_subtitles(files):
+    return " ".join(
+        re.sub(r"\s+", " ", p.read_text()) for p in files["effect"] if p.suffix == ".svg"
+    )
+
+
+@pytest.mark.realdata
+def test_briefing_pdf_is_one_page(run):
+    *_, pdf = run
+    assert count_pdf_pages(pdf) == 1
+
+
+def test_page_counter_counts_pages(tmp_path):
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    path = tmp_path / "two.pdf"
+    with PdfPages(path) as pdf:
+        for _ in range(2):
+            fig = plt.figure()
+            pdf.savefig(fig)
+            plt.close(fig)
+    assert count_pdf_pages(path) == 2
+
+
+def test_stem_is_built_from_parameters():
+    assert figures.stem("San Bernardino", "2013-02-01", "main") == "san-bernardino_2013-02-01_main"

@@ -1,0 +1,129 @@
+"""End to end through papermill: parameters injected, files written, names never leaked,
+a failed rerun leaves the last good outputs in place."""
+
+import csv
+import json
+
+import pytest
+
+from analysis import cli
+from analysis.briefing import count_pdf_pages
+from analysis.config import Paths
+from analysis.pipeline import PipelineError, run
+from analysis.provenance import sha256_file
+from analysis.results import validate
+
+pytestmark = [pytest.mark.realdata, pytest.mark.notebook]
+
+AS_OF = "2013-01-09"
+FAST = {"n_simulations": 30}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, mirror):
+    paths = Paths(tmp_path_factory.mktemp("project"))
+    out = run("Stockton", AS_OF, paths=paths, mirror=mirror, extra=FAST)
+    return paths, out
+
+
+def test_injected_parameters_are_read_back(project):
+    paths, _ = project
+    executed = sorted((paths.reports / "notebooks").glob("*.ipynb"))
+    assert [p.name for p in executed] == [
+        f"stockton_{AS_OF}_10_clean.ipynb",
+        f"stockton_{AS_OF}_20_model.ipynb",
+        f"stockton_{AS_OF}_30_briefing.ipynb",
+    ]
+    for path in executed:
+        nb = json.loads(path.read_text())
+        injected = nb["metadata"]["papermill"]["parameters"]
+        assert injected["city"] == "Stockton" and injected["as_of"] == AS_OF
+        assert injected["output_root"].endswith(tuple("0123456789"))  # the staging folder
+        tags = [c["metadata"].get("tags", []) for c in nb["cells"]]
+        assert ["injected-parameters"] in tags
+        assert tags.index(["injected-parameters"]) == tags.index(["parameters"]) + 1
+    briefing = json.loads(executed[-1].read_text())["metadata"]["papermill"]["parameters"]
+    assert briefing["n_simulations"] == 30
+
+
+def test_files_written_and_traceable(project):
+    paths, out = project
+    assert out["briefing"].exists() and count_pdf_pages(out["briefing"]) == 1
+    html = out["briefing_html"].read_text()
+    assert "stage_briefing(" not in html and "Still really early to tell" in html
+    results = json.loads(out["results"].read_text())
+    validate(results)
+    assert results["verdict"]["label"] == "too_early"
+    assert results["model"]["sample"]["n_post"] == 2
+    for name in ("main", "effect", "power", "diagnostics", "fit", "descriptive"):
+        for ext in ("png", "svg", "pdf", "csv"):
+            assert (paths.figures / f"stockton_{AS_OF}_{name}.{ext}").exists()
+    manifest = json.loads(out["provenance"].read_text())
+    assert manifest["parameters"]["as_of"] == AS_OF
+    assert {i["sha256"] for i in manifest["inputs"]} == {
+        sha256_file(paths.raw / "homicide-data.csv"),
+        sha256_file(paths.raw / "population_1980_2017_census_ca_cities.csv"),
+    }
+    for record in manifest["outputs"]:
+        assert sha256_file(paths.root / record["path"]) == record["sha256"], record["path"]
+    assert not list((paths.root / "build").glob("staging-*"))  # promoted and cleaned up
+
+
+def _victim_names(raw_file):
+    with open(raw_file, encoding="utf-8", errors="replace", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    full, parts = set(), set()
+    for r in rows:
+        last, first = r["victim_last"].strip(), r["victim_first"].strip()
+        for name in (last, first):
+            if name and name.upper() != "UNKNOWN" and len(name) >= 4:
+                parts.add(name)
+        if last and first and "UNKNOWN" not in (last.upper(), first.upper()):
+            full |= {f"{first} {last}", f"{last}, {first}", f"{last},{first}"}
+    return full, parts
+
+
+def test_no_victim_name_leaves_data_raw(project, capfd):
+    paths, _ = project
+    full, parts = _victim_names(paths.raw / "homicide-data.csv")
+    assert len(full) > 1000  # the check has something to find
+    outputs = [
+        p
+        for folder in (paths.processed, paths.figures, paths.reports)
+        for p in folder.rglob("*")
+        if p.is_file()
+    ]
+    assert len(outputs) > 30
+    for path in outputs:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        leaked = [n for n in full if n in text]
+        assert not leaked, f"{path.name} holds victim names"
+        if path.suffix in (".csv", ".json"):
+            cells = set(text.replace('"', ",").replace("\n", ",").split(","))
+            assert not (cells & parts), f"{path.name} holds a name as a value"
+    captured = capfd.readouterr()
+    logs = captured.out + captured.err
+    assert not [n for n in full if n in logs]
+
+
+def test_failed_rerun_keeps_the_last_good_outputs(project, mirror):
+    paths, out = project
+    before = {p: sha256_file(p) for p in (out["results"], out["briefing"])}
+    with pytest.raises(PipelineError, match="30_briefing.ipynb failed.*last good outputs"):
+        run(
+            "Stockton",
+            AS_OF,
+            paths=paths,
+            mirror=mirror,
+            extra={**FAST, "min_post_months": "twelve"},
+        )
+    assert {p: sha256_file(p) for p in before} == before
+
+
+def test_cli_exits_non_zero_with_a_clear_message(capsys):
+    assert cli.main(["run", "--as-of", "not-a-date"]) == 1
+    assert "as_of='not-a-date'" in capsys.readouterr().err
+    assert cli.main(["run", "-p", "family=binomial"]) == 1
+    assert "family='binomial'" in capsys.readouterr().err
+    assert cli.main(["run", "-p", "colour=blue"]) == 1
+    assert "unknown parameter(s) ['colour']" in capsys.readouterr().err

@@ -1,0 +1,86 @@
+"""The verdict rule at each boundary, and its sentences."""
+
+import numpy as np
+import pytest
+
+from analysis.models import fit_its
+from analysis.power import PowerAnalysis
+from analysis.verdict import LABELS, TITLES, decide, decide_label
+
+from conftest import simulate_series
+
+
+def label(n_post=24, lower=0.7, upper=0.9, power=0.5, **kw):
+    return decide_label(n_post, lower, upper, power, **kw)[0]
+
+
+def test_minimum_post_months_boundary():
+    assert label(n_post=11) == "too_early"  # significant, but too soon
+    assert label(n_post=12) == "significant_drop"
+    assert label(n_post=5, min_post_months=6) == "too_early"
+    assert label(n_post=6, min_post_months=6) == "significant_drop"
+
+
+def test_interval_touching_no_change_is_not_significant():
+    assert label(lower=0.7, upper=1.0, power=0.9) == "no_detectable_change"
+    assert label(lower=0.7, upper=0.999) == "significant_drop"
+    assert label(lower=1.0, upper=1.3, power=0.9) == "no_detectable_change"
+    assert label(lower=1.001, upper=1.3) == "significant_rise"
+
+
+def test_power_boundary_decides_between_no_change_and_too_early():
+    assert label(lower=0.8, upper=1.2, power=0.799) == "too_early"
+    assert label(lower=0.8, upper=1.2, power=0.80) == "no_detectable_change"
+    assert label(lower=0.8, upper=1.2, power=0.80, target_power=0.9) == "too_early"
+    assert label(lower=0.8, upper=1.2, power=None) == "too_early"
+
+
+def test_reasons_explain_the_label():
+    _, reasons = decide_label(3, 0.5, 0.9, 0.2)
+    assert reasons == ["only 3 complete month(s) since the intervention; the minimum is 12"]
+    _, reasons = decide_label(30, 0.8, 1.1, 0.85)
+    assert any("includes 1" in r for r in reasons) and any("85% power" in r for r in reasons)
+
+
+def _power(power_now, matters_months, estimated_months, estimated=-0.3, current=24):
+    return PowerAnalysis(
+        effect_that_matters=0.2,
+        estimated_effect=estimated,
+        target_power=0.8,
+        n_simulations=100,
+        current_post_months=current,
+        power_now=power_now,
+        mde_now=0.35,
+        horizons=[current],
+        power_matters=[power_now],
+        power_estimated=[0.5],
+        months_to_know_matters=matters_months,
+        months_to_know_estimated=estimated_months,
+    )
+
+
+@pytest.fixture(scope="module")
+def result():
+    series, when = simulate_series(rng=np.random.default_rng(31), effect=0.95, n_post=24)
+    return fit_its(series, intervention=when)
+
+
+def test_decide_writes_sentences_from_the_numbers(result):
+    v = decide(result, _power(0.5, 10, None), place="Testville")
+    rr = result.rate_ratio
+    assert v.label in LABELS and v.title == TITLES[v.label]
+    pct = f"{abs((rr['estimate'] - 1) * 100):.0f}%"
+    assert pct in v.headline + v.supporting
+    assert "Testville" in v.headline + v.supporting
+    assert "after about 10 more month(s)" in v.when_we_will_know
+    assert "would not be, within 60 months" in v.when_we_will_know
+    assert v.numbers["n_post_months"] == 24 and v.numbers["power_now"] == 0.5
+    assert v.to_dict()["label"] == v.label and len(v.sentences) == 3
+
+
+def test_when_we_will_know_respects_the_minimum_post_period(result):
+    v = decide(result, _power(0.9, 0, 2), place="Testville", min_post_months=30)
+    assert v.label == "too_early"  # 24 < 30 months
+    assert v.numbers["months_to_know_effect_that_matters"] == 6
+    assert v.numbers["months_to_know_estimated_effect"] == 6
+    assert "at least 30 months" in v.when_we_will_know
