@@ -51,6 +51,7 @@ def test_files_written_and_traceable(project):
     assert out["briefing"].exists() and count_pdf_pages(out["briefing"]) == 1
     html = out["briefing_html"].read_text()
     assert "stage_briefing(" not in html and "Still really early to tell" in html
+    assert 'alt="Stockton: Still really early to tell' in html  # figures carry alt text
     results = json.loads(out["results"].read_text())
     validate(results)
     assert results["verdict"]["label"] == "too_early"

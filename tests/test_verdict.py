@@ -5,7 +5,7 @@ import pytest
 
 from analysis.models import fit_its
 from analysis.power import PowerAnalysis
-from analysis.verdict import LABELS, TITLES, decide, decide_label
+from analysis.verdict import LABELS, TITLES, data_caveats, decide, decide_label
 
 from conftest import simulate_series
 
@@ -84,3 +84,22 @@ def test_when_we_will_know_respects_the_minimum_post_period(result):
     assert v.numbers["months_to_know_effect_that_matters"] == 6
     assert v.numbers["months_to_know_estimated_effect"] == 6
     assert "at least 30 months" in v.when_we_will_know
+
+
+def test_caveat_when_the_projection_departs_from_the_last_pre_year():
+    rising, when = simulate_series(rng=np.random.default_rng(32), trend=0.02, effect=0.7)
+    caveats = data_caveats(fit_its(rising, intervention=when))
+    assert len(caveats) == 1 and "rising trend" in caveats[0]
+    flat, when = simulate_series(rng=np.random.default_rng(33), trend=0.0, n_post=12)
+    assert data_caveats(fit_its(flat, intervention=when)) == []
+
+
+def test_caveat_when_the_data_end_long_before_as_of():
+    flat, when = simulate_series(rng=np.random.default_rng(33), trend=0.0, n_post=12)
+    r = fit_its(flat, intervention=when)  # data end December 2014
+    assert data_caveats(r, as_of="2015-01-15") == []
+    caveats = data_caveats(r, as_of="2020-01-01")
+    assert caveats == [
+        "The source's records end in December 2014; later months are not in the data, so "
+        "the verdict speaks of the period up to then."
+    ]

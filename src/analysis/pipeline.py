@@ -153,11 +153,14 @@ def stage_clean(
     return CleanStage(cleaning, series, city_table, inputs, written)
 
 
-def png(written: list[Path], name: str) -> str:
-    """The path of the PNG figure ``name`` among a stage's written files (for notebooks)."""
+def figure_image(written: list[Path], name: str, alt: str, width: int = 900):
+    """The PNG figure ``name`` among a stage's written files, for display in a notebook
+    (with alternative text, so the HTML briefing is readable with a screen reader)."""
+    from IPython.display import Image
+
     for path in written:
         if path.name.endswith(f"_{name}.png"):
-            return str(path)
+            return Image(filename=str(path), width=width, alt=alt)
     raise FileNotFoundError(f"no {name}.png among the files this stage wrote")
 
 
@@ -323,7 +326,9 @@ def stage_briefing(
     power = power_analysis(
         result, effect_that_matters=matters, target_power=target, n_simulations=sims
     )
-    verdict = decide(result, power, place=city, min_post_months=min_post, target_power=target)
+    verdict = decide(
+        result, power, place=city, min_post_months=min_post, target_power=target, as_of=as_of
+    )
     out = output_paths(output_root)
     info = run_info(city, as_of, _input_sha(out))
     written = []
@@ -350,7 +355,8 @@ def stage_briefing(
     )
     written.append(write_json_atomic(out.processed / f"{stem(city, as_of, 'results')}.json", doc))
     pdf = out.reports / f"{stem(city, as_of, 'briefing')}.pdf"
-    written.append(write_briefing_pdf(build_briefing(result, verdict, info), pdf, verdict.title))
+    page = build_briefing(result, verdict, info, caveats=verdict.data_caveats)
+    written.append(write_briefing_pdf(page, pdf, verdict.title))
     return BriefingStage(result, power, verdict, doc, written)
 
 
@@ -475,11 +481,31 @@ def export_html(notebook: Path, dest: Path) -> Path:
 
     from analysis.provenance import write_text_atomic
 
+    nb = nbformat.read(notebook, as_version=4)
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     )
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
-    return write_text_atomic(dest, body)
+    exporter.log.setLevel(logging.ERROR)  # its missing-alt warning: we set alt below
+    body, _ = exporter.from_notebook_node(nb)
+    return write_text_atomic(dest, _with_alt_text(body, nb))
+
+
+def _with_alt_text(html: str, nb) -> str:
+    """Copy each PNG output's alt text (IPython stores it in the output's metadata) onto its
+    <img> tag, which nbconvert's templates leave without one."""
+    from bs4 import BeautifulSoup
+
+    alts = [
+        output.get("metadata", {}).get("image/png", {}).get("alt", "")
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+    ]
+    soup = BeautifulSoup(html, features="html.parser")
+    images = soup.select('img[src^="data:image/png"]')
+    for image, alt in zip(images, alts, strict=False):
+        image.attrs["alt"] = alt or "figure"
+    return str(soup)
 
 
 def promote(staging: Path, root: Path) -> list[Path]:

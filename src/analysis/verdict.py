@@ -84,6 +84,8 @@ class Verdict:
     reasons: list[str] = field(default_factory=list)
     numbers: dict = field(default_factory=dict)
     criteria: dict = field(default_factory=dict)
+    #: Caveats computed from this run's data (trend extrapolation, where the data end).
+    data_caveats: list[str] = field(default_factory=list)
 
     @property
     def sentences(self) -> list[str]:
@@ -104,6 +106,7 @@ def decide(
     place: str = "the city",
     min_post_months: int = config.MIN_POST_MONTHS,
     target_power: float = config.TARGET_POWER,
+    as_of: str | None = None,
 ) -> Verdict:
     """The verdict for ``result``, with sentences written from its numbers."""
     rr = result.rate_ratio
@@ -192,6 +195,7 @@ def decide(
         "primary_effect": "post-period rate ratio (average_relative_effect + 1)",
     }
     return Verdict(
+        data_caveats=data_caveats(result, as_of=as_of),
         label=label,
         title=TITLES[label],
         headline=headline,
@@ -202,6 +206,37 @@ def decide(
         numbers=numbers,
         criteria=criteria,
     )
+
+
+#: Projection over pre-period level beyond which the briefing warns about extrapolation.
+EXTRAPOLATION_WARNING_RATIO = 1.25
+
+
+def data_caveats(result: ITSResult, *, as_of: str | None = None) -> list[str]:
+    """Plain caveats computed from the run: how far the projection departs from the last
+    pre-period year, and whether the data stop before ``as_of``."""
+    out = []
+    last_pre = result.observed[max(0, result.t0 - 12) : result.t0].mean()
+    cf = result.counterfactual[result.t0 :]
+    projected = cf[-12:].mean()
+    if last_pre > 0 and not (
+        1 / EXTRAPOLATION_WARNING_RATIO <= projected / last_pre <= EXTRAPOLATION_WARNING_RATIO
+    ):
+        direction = "rising" if projected > last_pre else "falling"
+        out.append(
+            f"The projection assumes the {direction} trend before the partnership would have "
+            f"continued: by {result.months[-1]:%B %Y} it expects {projected:.1f} homicides a "
+            f"month, against {last_pre:.1f} a month in the last year before the partnership. "
+            "The size of the estimated change depends on that assumption."
+        )
+    if as_of is not None:
+        expected_last = pd.Timestamp(as_of).to_period("M") - 1
+        if result.months[-1].to_period("M") < expected_last - 2:
+            out.append(
+                f"The source's records end in {result.months[-1]:%B %Y}; later months are not "
+                "in the data, so the verdict speaks of the period up to then."
+            )
+    return out
 
 
 def _signed(x: float) -> str:
