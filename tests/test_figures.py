@@ -34,7 +34,7 @@ def run(request, real_cleaning, real_population, tmp_path_factory):
             series.frame[series.frame["city"] == "Stockton"], "Stockton", "2012-11-01", info
         ),
     }
-    titles = {name: fig._suptitle.get_text() for name, (fig, _) in made.items()}
+    titles = {name: fig.get_suptitle() for name, (fig, _) in made.items()}
     files = {}
     for name, (fig, data) in made.items():
         files[name] = figures.export(fig, data, out, figures.stem("Stockton", as_of, name))

@@ -262,7 +262,7 @@ def effect_figure(
         lw=2.4,
         label="running total",
     )
-    ax2.set_title("Running total since the partnership began", fontsize=15)
+    ax2.set_title("Running total", fontsize=15)
     ax2.legend(loc="lower left")
     for ax in (ax1, ax2):
         locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
@@ -381,7 +381,7 @@ def export(fig: plt.Figure, data: pd.DataFrame, folder: Path | str, stem: str) -
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    title = fig._suptitle.get_text() if fig._suptitle is not None else stem
+    title = fig.get_suptitle() or stem
     for fmt in FORMATS:
         dest = folder / f"{stem}.{fmt}"
         with atomic_path(dest) as tmp:

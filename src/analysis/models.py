@@ -431,6 +431,14 @@ def fit_its(series: pd.DataFrame, spec: ITSSpec | None = None, **overrides) -> I
     months = pd.DatetimeIndex(series.index)
     y = series["count"].to_numpy(dtype=float)
     offset = np.log(series["population"].to_numpy(dtype=float)) if spec.offset else None
+    return fit_arrays(months, y, offset, t0, spec)
+
+
+def fit_arrays(months: pd.DatetimeIndex, y: np.ndarray, offset, t0: int, spec: ITSSpec):
+    """Fit counts ``y`` already checked by :func:`validate_series` (first post month ``t0``).
+
+    The power simulations refit thousands of series through here.
+    """
     X_full = design(months, t0, spec, intervention=True)
     X_cf = design(months, t0, spec, intervention=False)
     if spec.estimator == "segmented":
@@ -747,7 +755,7 @@ class ITSResult:
             f"  months {self.months[0]:%Y-%m} to {self.months[-1]:%Y-%m}: {self.n_pre} before, "
             f"{self.n_post} from {self.first_post_month:%Y-%m} (first post month)",
             f"  seasonality {s.seasonality}"
-            + (f" ({s.harmonics} pairs)" if s.seasonality == "harmonic" else "")
+            + (f" ({s.harmonics} sine/cosine pair(s))" if s.seasonality == "harmonic" else "")
             + f"; impact {s.impact}; offset {'log population' if s.offset else 'none'}",
             f"  errors: {self.fit.cov_label}; {d.get('robust_reason', '')}",
             "",

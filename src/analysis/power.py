@@ -32,9 +32,9 @@ from analysis import config
 from analysis.models import (
     ITSResult,
     ITSSpec,
-    _fit,
     _fit_once,
     design,
+    fit_arrays,
     simulate_counts,
 )
 
@@ -75,13 +75,7 @@ def pre_period_model(result: ITSResult) -> PreModel:
 
 
 def _detected(spec: ITSSpec, months, y, offset, t0, effect: float) -> bool:
-    X_full = design(months, t0, spec, intervention=True)
-    X_cf = design(months, t0, spec, intervention=False)
-    if spec.estimator == "segmented":
-        fit = _fit(y, X_full, offset, spec)
-    else:
-        fit = _fit(y[:t0], X_cf.iloc[:t0], None if offset is None else offset[:t0], spec)
-    rr = ITSResult(spec, months, y, offset, t0, X_full, X_cf, fit).rate_ratio
+    rr = fit_arrays(months, y, offset, t0, spec).rate_ratio
     if not np.isfinite(rr["lower"]) or not np.isfinite(rr["upper"]):
         return False
     return bool(rr["upper"] < 1.0) if effect < 0 else bool(rr["lower"] > 1.0)
