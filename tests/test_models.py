@@ -238,7 +238,10 @@ def test_cumulative_difference_is_observed_minus_counterfactual(sim_result):
     frame = sim_result.effect_frame()
     expected = (frame["observed"] - frame["counterfactual"]).sum()
     assert frame["cumulative"].iloc[-1] == pytest.approx(expected)
-    assert sim_result.effects.loc["cumulative_difference", "estimate"] == pytest.approx(expected)
+    row = sim_result.effects.loc["cumulative_difference"]
+    assert row["estimate"] == pytest.approx(expected)
+    # its p-value is the one of its own interval: the interval excludes 0 exactly when p < alpha
+    assert (row["p_value"] < 0.05) == (row["upper"] < 0 or row["lower"] > 0)
 
 
 def test_confidence_level_is_one_setting():

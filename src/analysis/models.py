@@ -578,13 +578,14 @@ class ITSResult:
                 rows.append(_row(label, np.nan, np.nan, np.nan, np.nan, "", "", why))
         rows.append(self._average_effect())
         cum = self.effect_frame().iloc[-1]
+        sd = (cum["cumulative_upper"] - cum["cumulative"]) / z  # the interval's own sd
         rows.append(
             _row(
                 "cumulative_difference",
                 cum["cumulative"],
                 cum["cumulative_lower"],
                 cum["cumulative_upper"],
-                self._average_effect()["p_value"],
+                2 * stats.norm.sf(abs(cum["cumulative"]) / sd) if sd > 0 else float("nan"),
                 "count",
                 cum["interval"],
                 "observed minus counterfactual homicides over the post period",

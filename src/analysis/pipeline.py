@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import config
+from analysis import __version__, config
 from analysis.briefing import build_briefing, write_briefing_pdf
 from analysis.cleaning import CleaningOptions, CleaningResult, clean_homicides
 from analysis.config import Paths
@@ -212,14 +212,8 @@ def run_info(city: str, as_of: str, inputs_sha: str) -> RunInfo:
         as_of=as_of,
         run_date=date.today().isoformat(),
         input_sha256=inputs_sha,
-        code_version=code_version().get("commit") or config_version(),
+        code_version=code_version().get("commit") or f"v{__version__}",
     )
-
-
-def config_version() -> str:
-    from analysis import __version__
-
-    return f"v{__version__}"
 
 
 def stage_model(
