@@ -29,7 +29,7 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed ## create .venv with the package, the dev tools and the Jupyter kernel
 
-data: setup ## fetch the data sources into data/raw (from $$ANALYSIS_DATA_MIRROR if set)
+data: setup ## fetch the data sources into data/raw (from the ANALYSIS_DATA_MIRROR folder if set)
 	$(PY) -m analysis.cli fetch
 
 run: setup ## run the notebooks for CITY and AS_OF through papermill; print where the briefing is
