@@ -9,7 +9,8 @@ import pytest
 from analysis import cli
 from analysis.briefing import count_pdf_pages
 from analysis.config import Paths
-from analysis.pipeline import PipelineError, run
+from analysis.errors import ModelSpecError
+from analysis.pipeline import PipelineError, load_monthly, run, stage_briefing
 from analysis.provenance import sha256_file
 from analysis.results import validate
 
@@ -128,3 +129,23 @@ def test_cli_exits_non_zero_with_a_clear_message(capsys):
     assert "family='binomial'" in capsys.readouterr().err
     assert cli.main(["run", "-p", "colour=blue"]) == 1
     assert "unknown parameter(s) ['colour']" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("min_post_months", "twelve"),
+        ("effect_that_matters", 20),
+        ("target_power", 1.5),
+        ("n_simulations", 0),
+    ],
+)
+def test_briefing_parameters_get_clear_errors(tmp_path, name, value):
+    with pytest.raises(ModelSpecError, match=f"{name}={value!r}: give"):
+        stage_briefing("Stockton", "2013-01-09", output_root=tmp_path, **{name: value})
+
+
+def test_unknown_measure_is_named(project):
+    paths, _ = project
+    with pytest.raises(ModelSpecError, match="measure='homicides'"):
+        load_monthly("Stockton", AS_OF, paths.root, measure="homicides")

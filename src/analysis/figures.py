@@ -288,12 +288,6 @@ def power_figure(
     """When will we know: power against months of post-intervention data."""
     use_project_style()
     data = power.frame()
-    mc_se = np.sqrt(
-        data["power_effect_that_matters"]
-        * (1 - data["power_effect_that_matters"])
-        / power.n_simulations
-    )
-    data["power_effect_that_matters_mc_se"] = mc_se
     fig, ax = plt.subplots(figsize=FIGSIZE)
     ax.axhline(power.target_power, color=PALETTE["reference"], ls=":", lw=2)
     ax.annotate(
@@ -347,7 +341,8 @@ def diagnostics_figure(result: ITSResult, info: RunInfo) -> tuple[plt.Figure, pd
     resid = result.fit.pearson
     lags = min(24, n_fit - 1)
     acf = diag.residual_acf(resid, lags)
-    bound = 1.96 / np.sqrt(n_fit)
+    z = result.spec.z  # the band at the project's confidence level
+    bound = z / np.sqrt(n_fit)
     data = pd.DataFrame({"month": months, "pearson_residual": resid})
     acf_data = pd.DataFrame({"lag": np.arange(1, len(acf) + 1), "acf": acf, "bound": bound})
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=FIGSIZE, gridspec_kw={"width_ratios": [3, 2]})
@@ -368,7 +363,7 @@ def diagnostics_figure(result: ITSResult, info: RunInfo) -> tuple[plt.Figure, pd
         f"Dispersion {d['dispersion']:.2f}; Ljung-Box (lag {d['ljung_box']['lag']}) "
         f"p = {d['ljung_box']['p_value']:.3f}; Breusch-Godfrey p = "
         f"{d['breusch_godfrey']['p_value']:.3f}; errors: {result.fit.cov_label}. Dashed: "
-        f"±1.96/√n."
+        f"±{z:.2f}/√n ({result.spec.confidence_level:.0%})."
     )
     _frame_figure(fig, f"{info.place}: model diagnostics", subtitle, info)
     fig.subplots_adjust(top=0.78, bottom=0.12, left=0.08, right=0.98, wspace=0.25)

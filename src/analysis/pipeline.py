@@ -175,6 +175,8 @@ def load_monthly(city: str, as_of: str, output_root=None, measure: str = "victim
     path = output_paths(output_root).processed / f"{stem(city, as_of, 'monthly')}.csv"
     if not path.exists():
         raise SeriesError(f"{path} is missing: run notebooks/10_clean.ipynb for {city}, {as_of}")
+    if measure not in ("victims", "incidents"):
+        raise ModelSpecError(f"measure={measure!r}: use 'victims' or 'incidents'")
     table = pd.read_csv(path)
     table["month"] = pd.to_datetime(table["month"], format="%Y-%m")
     complete = table[table["status"] == "complete"]
@@ -280,6 +282,34 @@ class BriefingStage:
     written: list[Path]
 
 
+def _check_briefing_parameters(min_post, matters, target, sims) -> None:
+    """Clear errors for the briefing notebook's parameters, before any simulation runs."""
+    checks = (
+        (
+            "min_post_months",
+            min_post,
+            isinstance(min_post, int) and min_post >= 1,
+            "a whole number of months, e.g. 12",
+        ),
+        (
+            "effect_that_matters",
+            matters,
+            isinstance(matters, (int, float)) and 0 < matters < 1,
+            "a relative change, e.g. 0.2",
+        ),
+        (
+            "target_power",
+            target,
+            isinstance(target, (int, float)) and 0 < target < 1,
+            "a probability, e.g. 0.8",
+        ),
+        ("n_simulations", sims, isinstance(sims, int) and sims >= 1, "a whole number, e.g. 200"),
+    )
+    for name, value, ok, hint in checks:
+        if not ok:
+            raise ModelSpecError(f"{name}={value!r}: give {hint}")
+
+
 def refit_from_model_json(city: str, as_of: str, output_root=None) -> tuple[ITSResult, dict]:
     """Refit the model stage 20 wrote, and check its estimates are reproduced."""
     out = output_paths(output_root)
@@ -316,6 +346,7 @@ def stage_briefing(
     matters = effect_that_matters if effect_that_matters is not None else config.EFFECT_THAT_MATTERS
     target = target_power if target_power is not None else config.TARGET_POWER
     sims = n_simulations if n_simulations is not None else config.POWER_SIMULATIONS
+    _check_briefing_parameters(min_post, matters, target, sims)
     result, stored = refit_from_model_json(city, as_of, output_root)
     power = power_analysis(
         result, effect_that_matters=matters, target_power=target, n_simulations=sims

@@ -138,10 +138,14 @@ class PowerAnalysis:
 
     def frame(self) -> pd.DataFrame:
         """Power against post-period length: the data behind the "when will we know" figure."""
+        matters = np.asarray(self.power_matters, dtype=float)
         return pd.DataFrame(
             {
                 "post_months": self.horizons,
-                "power_effect_that_matters": self.power_matters,
+                "power_effect_that_matters": matters,
+                "power_effect_that_matters_mc_se": np.sqrt(
+                    matters * (1 - matters) / self.n_simulations
+                ),
                 "power_estimated_effect": self.power_estimated,
                 "effect_that_matters": self.effect_that_matters,
                 "estimated_effect": self.estimated_effect,

@@ -214,16 +214,3 @@ def _bring(source, tmp, mirror_dir, allow_network, timeout, missing) -> str | No
         missing.append(f"{source.filename} ({where}download from {source.url} failed: {exc})")
         return None
     return source.url
-
-
-def raw_path(key: str, paths: Paths | None = None) -> Path:
-    """The path of a source's file in ``data/raw``; a clear error if it is not there."""
-    paths = paths or Paths()
-    source = SOURCES[key]
-    path = paths.raw / source.filename
-    if not path.exists():
-        raise DataUnavailableError(
-            f"{path} is missing: run `make data` (or `analysis fetch`), with {MIRROR_ENV} "
-            "pointing at a mirror folder if this machine has no network"
-        )
-    return path
