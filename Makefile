@@ -4,9 +4,9 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
-CITY ?= Stockton
+CITY ?=
 AS_OF ?= today
-INTERVENTION ?= 2012-11-01
+INTERVENTION ?=
 # extra notebook parameters, e.g. PARAMS="-p family=negbin -p n_simulations=400"
 PARAMS ?=
 export MPLBACKEND := Agg

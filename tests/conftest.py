@@ -130,3 +130,23 @@ def simulate_series(
         y = rng.poisson(mu)
     series = pd.DataFrame({"count": y, "population": 100_000.0}, index=months)
     return series, f"{months[n_pre]:%Y-%m-%d}"
+
+
+def simulated_panel(city: str = "Testville", **kw) -> tuple[pd.DataFrame, str]:
+    """A long monthly table (as the cleaning stage writes it) for one simulated city."""
+    from analysis.series import SERIES_COLUMNS
+
+    series, when = simulate_series(**kw)
+    panel = pd.DataFrame(
+        {
+            "city": city,
+            "month": series.index,
+            "status": "complete",
+            "victims": pd.array(series["count"], dtype="Int64"),
+            "incidents": pd.array(series["count"], dtype="Int64"),
+            "victims_partial": pd.array([pd.NA] * len(series), dtype="Int64"),
+            "population": series["population"].to_numpy(),
+        }
+    )
+    panel["victims_per_100k"] = panel["victims"].astype(float) / panel["population"] * 1e5
+    return panel[SERIES_COLUMNS], when

@@ -8,10 +8,14 @@ from PIL import Image
 
 from analysis import figures
 from analysis.briefing import build_briefing, count_pdf_pages, write_briefing_pdf
+from analysis.interventions import Intervention
+from analysis.layout import RunLayout
 from analysis.models import fit_its
 from analysis.power import power_analysis
 from analysis.series import monthly_counts
-from analysis.verdict import TITLES, decide
+from analysis.verdict import decide, title
+
+CHP = Intervention(start="2012-11-01", name="Test partnership", short_name="test partnership")
 
 AS_OF = {"2013-01-09": "too_early", "2013-02-01": "too_early", "2017-06-30": "significant_drop"}
 
@@ -22,23 +26,26 @@ def run(request, real_cleaning, real_population, tmp_path_factory):
     series = monthly_counts(real_cleaning.incidents, as_of=as_of, population=real_population)
     result = fit_its(series.city("Stockton"))
     power = power_analysis(result, n_simulations=30, mde=False)
-    verdict = decide(result, power, place="Stockton")
+    verdict = decide(result, power, place="Stockton", intervention=CHP)
     info = figures.RunInfo("Stockton", as_of, "2026-01-01", real_cleaning.report["sha256"], "abc")
     out = tmp_path_factory.mktemp(f"fig-{as_of}")
     made = {
-        "main": figures.main_figure(result, verdict, info),
+        "main": figures.main_figure(result, verdict, info, CHP),
         "effect": figures.effect_figure(result, verdict, info),
-        "power": figures.power_figure(power, verdict, info),
+        "power": figures.power_figure(power, verdict, info, CHP),
         "diagnostics": figures.diagnostics_figure(result, info),
         "descriptive": figures.descriptive_figure(
-            series.frame[series.frame["city"] == "Stockton"], "Stockton", "2012-11-01", info
+            series.frame[series.frame["city"] == "Stockton"], "Stockton", CHP, info
         ),
     }
     titles = {name: fig.get_suptitle() for name, (fig, _) in made.items()}
     files = {}
     for name, (fig, data) in made.items():
-        files[name] = figures.export(fig, data, out, figures.stem("Stockton", as_of, name))
-    pdf = write_briefing_pdf(build_briefing(result, verdict, info), out / "briefing.pdf", "x")
+        files[name] = figures.export(
+            fig, data, out, RunLayout.under(out, "Stockton", as_of).stem(name)
+        )
+    page = build_briefing(result, verdict, info, CHP)
+    pdf = write_briefing_pdf(page, out / "briefing.pdf", "x")
     return as_of, result, verdict, titles, files, pdf
 
 
@@ -73,7 +80,7 @@ def test_every_figure_in_every_format_with_its_data(run):
 @pytest.mark.realdata
 def test_titles_carry_the_verdict(run):
     _, _, verdict, titles, files, _ = run
-    plain = TITLES[verdict.label]
+    plain = title(verdict.label, CHP)
     assert titles["main"].replace("\n", " ") == f"Stockton: {plain}"
     svg = next(p for p in files["main"] if p.suffix == ".svg").read_text()
     first_words = plain.split()[0]
@@ -107,4 +114,23 @@ def test_page_counter_counts_pages(tmp_path):
 
 
 def test_stem_is_built_from_parameters():
-    assert figures.stem("San Bernardino", "2013-02-01", "main") == "san-bernardino_2013-02-01_main"
+    stem = RunLayout.under("/tmp", "San Bernardino", "2013-02-01").stem("main")
+    assert stem == "san-bernardino_2013-02-01_main"
+
+
+def test_figures_leave_the_global_style_alone():
+    """The project style is applied inside each figure call, never to matplotlib's globals."""
+    import matplotlib
+
+    before = dict(matplotlib.rcParams)
+    series = pd.DataFrame(
+        {"month": pd.date_range("2012-01-01", periods=12, freq="MS"), "status": "complete"}
+    )
+    series["victims"] = 3
+    series["victims_partial"] = pd.NA
+    fig, _ = figures.descriptive_figure(series, "Testville", Intervention(start="2012-06-01"))
+    assert fig.axes[0].yaxis.label.get_fontsize() == 15  # the project style was applied
+    assert dict(matplotlib.rcParams) == before  # and only inside the call
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

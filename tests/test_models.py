@@ -318,9 +318,30 @@ def test_bad_specification_names_the_choices():
     with pytest.raises(ModelSpecError, match="family='binomial'"):
         ITSSpec(family="binomial")
     with pytest.raises(ModelSpecError, match="offset=True needs a count family"):
-        ITSSpec(family="gaussian")
+        ITSSpec(family="gaussian", offset=True)
     with pytest.raises(ModelSpecError, match="harmonics=9"):
         ITSSpec(harmonics=9)
+    with pytest.raises(ModelSpecError, match="harmonics='two': give a whole number"):
+        ITSSpec(harmonics="two")
+    with pytest.raises(ModelSpecError, match="autocorrelation_alpha=0.7"):
+        ITSSpec(autocorrelation_alpha=0.7)
+
+
+def test_offset_follows_the_family_unless_given():
+    """One rule, in the specification: a log-population offset for count families only."""
+    assert ITSSpec().offset is True and ITSSpec(family="negbin").offset is True
+    assert ITSSpec(family="gaussian").offset is False
+    assert ITSSpec(family="poisson", offset=False).offset is False
+
+
+def test_the_pretest_level_is_its_own_setting(good):
+    """Asking for 90% intervals must not change whether robust errors switch on."""
+    a = fit_its(good, intervention="2014-01-01", robust="auto")
+    b = fit_its(good, intervention="2014-01-01", robust="auto", confidence_level=0.90)
+    assert a.diagnostics["robust_errors"] == b.diagnostics["robust_errors"]
+    assert a.diagnostics["alpha"] == b.diagnostics["alpha"] == 0.05
+    strict = fit_its(good, intervention="2014-01-01", robust="auto", autocorrelation_alpha=0.2)
+    assert strict.diagnostics["alpha"] == 0.2
 
 
 # --- Stockton ---------------------------------------------------------------------------------

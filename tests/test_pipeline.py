@@ -10,7 +10,7 @@ from analysis import cli
 from analysis.briefing import count_pdf_pages
 from analysis.config import Paths
 from analysis.errors import ModelSpecError
-from analysis.pipeline import PipelineError, load_monthly, run, stage_briefing
+from analysis.pipeline import PipelineError, make_request, project_registry, run
 from analysis.provenance import sha256_file
 from analysis.results import validate
 
@@ -43,12 +43,14 @@ def test_injected_parameters_are_read_back(project):
         tags = [c["metadata"].get("tags", []) for c in nb["cells"]]
         assert ["injected-parameters"] in tags
         assert tags.index(["injected-parameters"]) == tags.index(["parameters"]) + 1
-    briefing = json.loads(executed[-1].read_text())["metadata"]["papermill"]["parameters"]
-    assert briefing["n_simulations"] == 30
+    model = json.loads(executed[1].read_text())["metadata"]["papermill"]["parameters"]
+    assert model["n_simulations"] == 30
 
 
 def test_files_written_and_traceable(project):
     paths, out = project
+    assert out["verdict"] == "too_early"
+    assert not (paths.root / "build" / "state").exists()  # the private state is not promoted
     assert out["briefing"].exists() and count_pdf_pages(out["briefing"]) == 1
     html = out["briefing_html"].read_text()
     assert "stage_briefing(" not in html and "Still really early to tell" in html
@@ -111,13 +113,15 @@ def test_no_victim_name_leaves_data_raw(project, capfd):
 def test_failed_rerun_keeps_the_last_good_outputs(project, mirror):
     paths, out = project
     before = {p: sha256_file(p) for p in (out["results"], out["briefing"])}
-    with pytest.raises(PipelineError, match="30_briefing.ipynb failed.*last good outputs"):
+    # a lag of 400 days leaves no complete month after the intervention: the model notebook
+    # fails after the cleaning notebook succeeded, for the same city and date
+    with pytest.raises(PipelineError, match="20_model.ipynb failed.*last good outputs"):
         run(
             "Stockton",
             AS_OF,
             paths=paths,
             mirror=mirror,
-            extra={**FAST, "min_post_months": "twelve"},
+            extra={**FAST, "reporting_lag_days": 400},
         )
     assert {p: sha256_file(p) for p in before} == before
 
@@ -140,12 +144,11 @@ def test_cli_exits_non_zero_with_a_clear_message(capsys):
         ("n_simulations", 0),
     ],
 )
-def test_briefing_parameters_get_clear_errors(tmp_path, name, value):
+def test_briefing_parameters_get_clear_errors(name, value):
     with pytest.raises(ModelSpecError, match=f"{name}={value!r}: give"):
-        stage_briefing("Stockton", "2013-01-09", output_root=tmp_path, **{name: value})
+        make_request("Stockton", "2013-01-09", registry=project_registry(), **{name: value})
 
 
-def test_unknown_measure_is_named(project):
-    paths, _ = project
+def test_unknown_measure_is_named():
     with pytest.raises(ModelSpecError, match="measure='homicides'"):
-        load_monthly("Stockton", AS_OF, paths.root, measure="homicides")
+        make_request("Stockton", AS_OF, registry=project_registry(), measure="homicides")

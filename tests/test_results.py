@@ -7,7 +7,7 @@ import pytest
 
 from analysis.models import fit_its
 from analysis.power import power_analysis
-from analysis.results import results_document, schema, validate
+from analysis.results import document_from_parts, schema, validate
 from analysis.verdict import decide
 
 from conftest import simulate_series
@@ -20,7 +20,7 @@ def document():
     power = power_analysis(result, n_simulations=30, max_post_months=12, mde=False)
     verdict = decide(result, power, place="Testville")
     inputs = [{"path": "data/raw/x.csv", "sha256": "0" * 64, "bytes": 1}]
-    return results_document(
+    return document_from_parts(
         result,
         power,
         verdict,
@@ -28,6 +28,8 @@ def document():
         as_of="2014-07-01",
         parameters={"n_simulations": 30},
         inputs=inputs,
+        run_at="2026-12-02T00:00:00+00:00",
+        code={"package": "analysis", "version": "0.1.0", "commit": None},
     )
 
 

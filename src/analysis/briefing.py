@@ -12,7 +12,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
 
-from analysis.figures import PALETTE, RunInfo, draw_main, use_project_style
+from analysis.figures import PALETTE, RunInfo, draw_main, project_style, styled
+from analysis.interventions import Intervention
 from analysis.models import ITSResult
 from analysis.provenance import atomic_path
 from analysis.verdict import Verdict
@@ -27,27 +28,28 @@ def _block(fig, y: float, text: str, *, size: float, width: int, **kw) -> float:
     return y - (len(lines) * size * 1.45) / (PAGE[1] * 72) - 0.012
 
 
+@styled
 def build_briefing(
     result: ITSResult,
     verdict: Verdict,
     info: RunInfo,
+    intervention: Intervention,
     *,
     caveats: list[str] | None = None,
 ) -> plt.Figure:
-    use_project_style()
     fig = plt.figure(figsize=PAGE)
     y = 0.965
     y = _block(fig, y, f"{info.place}: {verdict.title}", size=19, width=48, fontweight="bold")
     y = _block(
         fig,
         y,
-        f"Briefing on homicides and the CHP partnership · data as of {info.as_of}",
+        f"Briefing on {intervention.topic} · data as of {info.as_of}",
         size=10.5,
         width=95,
         color="#555",
     )
     ax = fig.add_axes([0.1, y - 0.36, 0.86, 0.33])
-    draw_main(ax, result, info.intervention_label)
+    draw_main(ax, result, intervention)
     ax.legend(loc="upper left", fontsize=8.5, framealpha=0.9)
     ax.tick_params(labelsize=9.5)
     ax.yaxis.label.set_size(10)
@@ -92,7 +94,7 @@ def build_briefing(
 def write_briefing_pdf(fig: plt.Figure, dest: Path | str, title: str) -> Path:
     """Write the briefing as a one-page PDF, atomically."""
     dest = Path(dest)
-    with atomic_path(dest) as tmp, PdfPages(tmp, metadata={"Title": title}) as pdf:
+    with project_style(), atomic_path(dest) as tmp, PdfPages(tmp, metadata={"Title": title}) as pdf:
         pdf.savefig(fig)
     plt.close(fig)
     return dest

@@ -20,9 +20,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     f.add_argument("--offline", action="store_true", help="never use the network")
     r = sub.add_parser("run", help="run the notebooks through papermill and promote outputs")
-    r.add_argument("--city", default=config.DEFAULT_CITY)
+    r.add_argument(
+        "--city", default=None, help="as spelled in the data (default: the registry's treated city)"
+    )
     r.add_argument("--as-of", default="today", help="'today' or YYYY-MM-DD")
-    r.add_argument("--intervention-date", default=config.INTERVENTION_DATE)
+    r.add_argument(
+        "--intervention-date",
+        default=None,
+        help="YYYY-MM-DD (default: the city's intervention in data/interventions.yaml)",
+    )
     r.add_argument("--mirror", help=f"folder of upstream files (default ${config.MIRROR_ENV})")
     r.add_argument(
         "-p",
@@ -72,12 +78,13 @@ def main(argv: list[str] | None = None) -> int:
                 raise AnalysisError(f"-p {item!r}: write NAME=VALUE, e.g. -p family=negbin")
             extra[name.strip()] = _value(value)
         out = run(
-            args.city,
+            args.city or None,
             args.as_of,
-            intervention_date=args.intervention_date,
+            intervention_date=args.intervention_date or None,
             mirror=args.mirror,
             extra=extra,
         )
+        print(f"Verdict:         {out['title']} ({out['verdict']})")
         print(f"Briefing (PDF):  {out['briefing']}")
         print(f"Briefing (HTML): {out['briefing_html']}")
         print(f"results.json:    {out['results']}")

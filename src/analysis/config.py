@@ -54,12 +54,17 @@ class Paths:
         return self.root / "notebooks"
 
 
+def registry_path() -> Path:
+    """The intervention registry of this checkout (a reviewed data file, see its header)."""
+    return project_root() / "data" / "interventions.yaml"
+
+
 MIRROR_ENV = "ANALYSIS_DATA_MIRROR"
 
 # --- the question ------------------------------------------------------------
 
-DEFAULT_CITY = "Stockton"
-#: The Stockton PD / California Highway Patrol partnership began in early November 2012.
+#: The date of the question, for a city with no intervention of its own in the registry
+#: (data/interventions.yaml names and dates every intervention).
 INTERVENTION_DATE = "2012-11-01"
 #: The month containing the intervention date counts as the first post month.
 INTERVENTION_MONTH_IS_POST = True
@@ -68,7 +73,6 @@ INTERVENTION_MONTH_IS_POST = True
 
 #: Confidence level of every interval the project reports (effects, bands, power tests).
 CONFIDENCE_LEVEL = 0.95
-ALPHA = 1.0 - CONFIDENCE_LEVEL
 
 # --- data completeness --------------------------------------------------------
 
@@ -89,6 +93,8 @@ DEFAULT_IMPACT = "level"
 DEFAULT_ROBUST = "auto"
 #: Seasonal lag at which residual autocorrelation is tested.
 AUTOCORRELATION_LAGS = 12
+#: Level of that pre-test (its own setting: changing the reporting level leaves it alone).
+AUTOCORRELATION_TEST_ALPHA = 0.05
 
 # --- the verdict ------------------------------------------------------------------
 

@@ -10,14 +10,15 @@ sizes are chosen to stay legible when a figure is shrunk onto a slide.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
@@ -25,10 +26,14 @@ import pandas as pd
 import seaborn as sns
 
 from analysis import diagnostics as diag
+from analysis.interventions import Intervention
 from analysis.models import ITSResult
 from analysis.power import PowerAnalysis
 from analysis.provenance import atomic_path, write_csv_atomic
-from analysis.verdict import Verdict
+from analysis.verdict import Verdict, months
+
+if TYPE_CHECKING:
+    from analysis.core import Outcome
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = {
@@ -47,13 +52,13 @@ PNG_DPI = 200
 FIGSIZE = (11, 6.2)
 
 
-def use_project_style() -> None:
-    """The one style of the project (seaborn theme, large type, Okabe-Ito colours)."""
-    sns.set_theme(
-        context="talk",
-        style="whitegrid",
-        palette=list(PALETTE.values()),
-        rc={
+def _style_rc() -> dict:
+    """The one style of the project: seaborn's "talk" context and white grid, large type,
+    Okabe-Ito colours, as matplotlib rc settings."""
+    rc = {**sns.plotting_context("talk"), **sns.axes_style("whitegrid")}
+    rc.update(
+        {
+            "axes.prop_cycle": matplotlib.cycler(color=list(PALETTE.values())),
             "figure.dpi": 100,
             "axes.titleweight": "bold",
             "axes.titlesize": 20,
@@ -63,8 +68,27 @@ def use_project_style() -> None:
             "legend.fontsize": 12,
             "svg.fonttype": "none",  # text stays text in SVG: searchable, editable
             "pdf.fonttype": 42,
-        },
+        }
     )
+    return rc
+
+
+@contextlib.contextmanager
+def project_style() -> Iterator[None]:
+    """Apply the project style inside a ``with`` block only (global settings are untouched)."""
+    with matplotlib.rc_context(_style_rc()):
+        yield
+
+
+def styled(func):
+    """Draw ``func``'s figure in the project style (a decorator)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with project_style():
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -77,7 +101,6 @@ class RunInfo:
     input_sha256: str
     code_version: str = ""
     source: str = "The Washington Post homicide data (CC BY-NC-SA 4.0)"
-    intervention_label: str = "CHP partnership begins"
 
     def footnote(self) -> str:
         code = f" · code {self.code_version[:8]}" if self.code_version else ""
@@ -125,11 +148,11 @@ def _date_axis(ax) -> None:
     ax.set_xlabel("")
 
 
+@styled
 def descriptive_figure(
-    monthly: pd.DataFrame, place: str, intervention: str, info: RunInfo | None = None
+    monthly: pd.DataFrame, place: str, intervention: Intervention, info: RunInfo | None = None
 ) -> tuple[plt.Figure, pd.DataFrame]:
     """Monthly homicides of one city with the intervention marked (no model)."""
-    use_project_style()
     data = monthly[["month", "status", "victims", "victims_partial"]].copy()
     fig, ax = plt.subplots(figsize=FIGSIZE)
     complete = data[data["status"] == "complete"]
@@ -146,7 +169,7 @@ def descriptive_figure(
             label="month not yet complete (not used)",
         )
         ax.legend(loc="upper left")
-    _mark_intervention(ax, pd.Timestamp(intervention), "CHP partnership begins")
+    _mark_intervention(ax, pd.Timestamp(intervention.start), intervention.marker)
     ax.set_ylabel("Homicide victims per month")
     _date_axis(ax)
     total = int(complete["victims"].sum())
@@ -161,7 +184,7 @@ def descriptive_figure(
     return fig, data
 
 
-def draw_main(ax, result: ITSResult, intervention_label: str) -> pd.DataFrame:
+def draw_main(ax, result: ITSResult, intervention: Intervention) -> pd.DataFrame:
     """Observed points, fitted line, counterfactual with its band, shaded post period."""
     data = result.get_plot_data()
     post_start = result.first_post_month
@@ -187,7 +210,7 @@ def draw_main(ax, result: ITSResult, intervention_label: str) -> pd.DataFrame:
         ls="--",
         lw=2.4,
         color=PALETTE["counterfactual"],
-        label="projection without the partnership",
+        label=intervention.without,
     )
     ax.plot(data["month"], data["fitted"], lw=2.4, color=PALETTE["fitted"], label="model")
     ax.scatter(
@@ -198,7 +221,7 @@ def draw_main(ax, result: ITSResult, intervention_label: str) -> pd.DataFrame:
         zorder=3,
         label="homicides in the month",
     )
-    _mark_intervention(ax, post_start, intervention_label)
+    _mark_intervention(ax, post_start, intervention.marker)
     ax.set_ylabel("Homicide victims per month")
     ax.set_ylim(bottom=0)
     _date_axis(ax)
@@ -207,24 +230,24 @@ def draw_main(ax, result: ITSResult, intervention_label: str) -> pd.DataFrame:
     return data
 
 
+@styled
 def main_figure(
-    result: ITSResult, verdict: Verdict, info: RunInfo
+    result: ITSResult, verdict: Verdict, info: RunInfo, intervention: Intervention
 ) -> tuple[plt.Figure, pd.DataFrame]:
     """The briefing figure: the verdict as the title, the supporting number below."""
-    use_project_style()
     fig, ax = plt.subplots(figsize=FIGSIZE)
-    data = draw_main(ax, result, info.intervention_label)
+    data = draw_main(ax, result, intervention)
     _frame_figure(fig, f"{info.place}: {verdict.title}", verdict.headline, info)
     fig.subplots_adjust(top=0.80, bottom=0.1, left=0.08, right=0.98)
     data["verdict"] = verdict.label
     return fig, data
 
 
+@styled
 def effect_figure(
     result: ITSResult, verdict: Verdict, info: RunInfo
 ) -> tuple[plt.Figure, pd.DataFrame]:
     """Monthly and cumulative observed-minus-projection differences with their intervals."""
-    use_project_style()
     data = result.effect_frame()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=FIGSIZE)
     level = f"{result.spec.confidence_level:.0%}"
@@ -272,7 +295,7 @@ def effect_figure(
     word = "fewer" if final["cumulative"] < 0 else "more"
     title = f"{info.place}: about {abs(final['cumulative']):.0f} {word} homicides than projected"
     subtitle = (
-        f"{verdict.title}. Running total over {len(data)} month(s): "
+        f"{verdict.title}. Running total over {months(len(data))}: "
         f"{final['cumulative']:+.0f} ({level} {kind} interval {final['cumulative_lower']:+.0f} "
         f"to {final['cumulative_upper']:+.0f})."
     )
@@ -282,11 +305,11 @@ def effect_figure(
     return fig, data
 
 
+@styled
 def power_figure(
-    power: PowerAnalysis, verdict: Verdict, info: RunInfo
+    power: PowerAnalysis, verdict: Verdict, info: RunInfo, intervention: Intervention
 ) -> tuple[plt.Figure, pd.DataFrame]:
     """When will we know: power against months of post-intervention data."""
-    use_project_style()
     data = power.frame()
     fig, ax = plt.subplots(figsize=FIGSIZE)
     ax.axhline(power.target_power, color=PALETTE["reference"], ls=":", lw=2)
@@ -319,12 +342,10 @@ def power_figure(
             label=f"a {abs(est):.0%} {'drop' if est < 0 else 'rise'} (the estimate so far)",
         )
     ax.set_xlim(0, max(data["post_months"].max(), power.current_post_months) + 2)
-    _mark_intervention(
-        ax, power.current_post_months, f"today: {power.current_post_months} month(s)"
-    )
+    _mark_intervention(ax, power.current_post_months, f"now: {months(power.current_post_months)}")
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_xlabel("Months of data since the partnership began")
+    ax.set_xlabel(f"Months of data {intervention.since}")
     ax.set_ylabel("Chance of detecting the change")
     ax.legend(loc="lower right")
     _frame_figure(fig, f"{info.place}: when will we know?", verdict.when_we_will_know, info)
@@ -333,9 +354,9 @@ def power_figure(
     return fig, data
 
 
+@styled
 def diagnostics_figure(result: ITSResult, info: RunInfo) -> tuple[plt.Figure, pd.DataFrame]:
     """For researchers: Pearson residuals over time and their autocorrelation."""
-    use_project_style()
     n_fit = len(result.fit.pearson)
     months = result.months[:n_fit]
     resid = result.fit.pearson
@@ -377,6 +398,15 @@ def export(fig: plt.Figure, data: pd.DataFrame, folder: Path | str, stem: str) -
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     title = fig.get_suptitle() or stem
+    with project_style():
+        written += _save_formats(fig, folder, stem, title)
+    written.append(write_csv_atomic(folder / f"{stem}.csv", data))
+    plt.close(fig)
+    return written
+
+
+def _save_formats(fig: plt.Figure, folder: Path, stem: str, title: str) -> list[Path]:
+    written = []
     for fmt in FORMATS:
         dest = folder / f"{stem}.{fmt}"
         with atomic_path(dest) as tmp:
@@ -387,15 +417,41 @@ def export(fig: plt.Figure, data: pd.DataFrame, folder: Path | str, stem: str) -
                 kwargs["metadata"] = {"Title": title.replace("\n", " ")}
             fig.savefig(tmp, **kwargs)
         written.append(dest)
-    written.append(write_csv_atomic(folder / f"{stem}.csv", data))
-    plt.close(fig)
     return written
 
 
-def slug(text: str) -> str:
-    return "".join(c.lower() if c.isalnum() else "-" for c in text).strip("-")
+@styled
+def fit_figure(
+    result: ITSResult, info: RunInfo, intervention: Intervention
+) -> tuple[plt.Figure, pd.DataFrame]:
+    """The modelling notebook's figure: observed, fitted and counterfactual (no verdict)."""
+    fig, ax = plt.subplots(figsize=FIGSIZE)
+    data = draw_main(ax, result, intervention)
+    rr = result.rate_ratio
+    spec = result.spec
+    subtitle = (
+        f"{spec.estimator} estimator, {spec.family}, seasonality {spec.seasonality}; "
+        f"post-period rate ratio {rr['estimate']:.2f} ({spec.confidence_level:.0%} "
+        f"{rr['interval']} interval {rr['lower']:.2f} to {rr['upper']:.2f})."
+    )
+    _frame_figure(fig, f"{info.place}: observed, model and projection", subtitle, info)
+    fig.subplots_adjust(top=0.80, bottom=0.1, left=0.08, right=0.98)
+    return fig, data
 
 
-def stem(place: str, as_of: str, name: str) -> str:
-    """File names built from the run's parameters: ``stockton_2013-01-09_main``."""
-    return f"{slug(place)}_{as_of}_{name}"
+def model_figures(outcome: Outcome, info: RunInfo) -> dict[str, tuple[plt.Figure, pd.DataFrame]]:
+    """The modelling notebook's figures, drawn from an outcome: fit and diagnostics."""
+    return {
+        "fit": fit_figure(outcome.result, info, outcome.intervention),
+        "diagnostics": diagnostics_figure(outcome.result, info),
+    }
+
+
+def briefing_figures(outcome: Outcome, info: RunInfo) -> dict[str, tuple[plt.Figure, pd.DataFrame]]:
+    """The briefing's figures, drawn from an outcome: main, effect and power."""
+    o = outcome
+    return {
+        "main": main_figure(o.result, o.verdict, info, o.intervention),
+        "effect": effect_figure(o.result, o.verdict, info),
+        "power": power_figure(o.power, o.verdict, info, o.intervention),
+    }

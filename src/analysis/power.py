@@ -32,9 +32,9 @@ from analysis import config
 from analysis.models import (
     ITSResult,
     ITSSpec,
-    _fit_once,
     design,
     fit_arrays,
+    fit_pre_period,
     simulate_counts,
 )
 
@@ -65,11 +65,8 @@ class PreModel:
 
 def pre_period_model(result: ITSResult) -> PreModel:
     """Fit the model without intervention terms to the pre-period months of ``result``."""
-    spec = result.spec
-    t0 = result.t0
-    X = result.X_cf.iloc[:t0]
-    offset = None if result.offset is None else result.offset[:t0]
-    fit = _fit_once(result.observed[:t0], X.to_numpy(), list(X.columns), offset, spec.family, None)
+    spec, t0 = result.spec, result.t0
+    fit = fit_pre_period(result.observed, result.X_cf, result.offset, t0, spec, errors="model")
     population = None if result.offset is None else np.exp(result.offset[:t0])
     return PreModel(spec, result.months[:t0], fit.beta, fit.scale, fit.nb_alpha, population)
 

@@ -1,22 +1,25 @@
 """The run's ``results.json``: verdict, numbers, model, power and provenance in one file.
 
 Its fields are documented by the JSON Schema ``results.schema.json`` beside this module
-(checked by :func:`validate` before the file is written, and in the tests).
+(checked by :func:`validate` before the document is returned, and in the tests). Building
+the document is pure: the run time and the code version are given by the caller.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING
 
 import jsonschema
 
+from analysis.jsonable import jsonable
 from analysis.models import ITSResult
 from analysis.power import PowerAnalysis
-from analysis.provenance import code_version, utc_now
 from analysis.verdict import Verdict
+
+if TYPE_CHECKING:
+    from analysis.core import Outcome
 
 SCHEMA_VERSION = "1.0"
 
@@ -25,20 +28,7 @@ def schema() -> dict:
     return json.loads(resources.files("analysis").joinpath("results.schema.json").read_text())
 
 
-def _clean(obj: Any) -> Any:
-    """JSON-safe: NaN and infinities become null; numpy scalars become Python numbers."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def results_document(
+def document_from_parts(
     result: ITSResult,
     power: PowerAnalysis | None,
     verdict: Verdict,
@@ -47,23 +37,49 @@ def results_document(
     as_of: str,
     parameters: dict,
     inputs: list[dict],
+    run_at: str,
+    code: dict,
+    intervention: dict | None = None,
 ) -> dict:
+    """The results document from its parts (see :func:`results_document`)."""
     model = result.to_dict()
     model.pop("series")  # the series is in the CSV beside the main figure
     doc = {
         "schema_version": SCHEMA_VERSION,
         "city": city,
         "as_of": as_of,
-        "run_at": utc_now(),
+        "run_at": run_at,
         "parameters": parameters,
+        "intervention": intervention,
         "verdict": verdict.to_dict(),
         "model": model,
         "power": power.to_dict() if power is not None else None,
-        "provenance": {"inputs": inputs, "code": code_version()},
+        "provenance": {"inputs": inputs, "code": code},
     }
-    doc = _clean(doc)
+    if intervention is None:
+        doc.pop("intervention")
+    doc = jsonable(doc)
     validate(doc)
     return doc
+
+
+def results_document(
+    outcome: Outcome, *, inputs: list[dict], run_at: str, code: dict, parameters: dict | None = None
+) -> dict:
+    """The results document of an outcome; ``parameters`` default to the request's."""
+    request = outcome.request
+    return document_from_parts(
+        outcome.result,
+        outcome.power,
+        outcome.verdict,
+        city=request.city,
+        as_of=request.as_of,
+        parameters=parameters if parameters is not None else request.to_dict(),
+        inputs=inputs,
+        run_at=run_at,
+        code=code,
+        intervention=request.intervention.to_dict(),
+    )
 
 
 def validate(doc: dict) -> None:

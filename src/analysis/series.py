@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.config import REPORTING_LAG_DAYS
-from analysis.errors import SchemaError, SeriesError
+from analysis.errors import ModelSpecError, SchemaError, SeriesError
 from analysis.sources import POPULATION
 
 STATUS_COMPLETE = "complete"
@@ -69,6 +69,20 @@ def load_population(path: Path | str) -> pd.DataFrame:
     return out.astype({"year": int, "population": float}).reset_index(drop=True)
 
 
+def read_panel(path: Path | str) -> pd.DataFrame:
+    """The long monthly table as written by the cleaning stage (months as YYYY-MM)."""
+    path = Path(path)
+    table = pd.read_csv(path, dtype={"city": str, "status": str})
+    missing = [c for c in SERIES_COLUMNS if c not in table.columns]
+    if missing:
+        raise SchemaError(f"{path}: missing column(s) {missing}; rerun the cleaning stage")
+    table["month"] = pd.to_datetime(table["month"], format="%Y-%m")
+    for column in ("victims", "incidents", "victims_partial"):
+        table[column] = table[column].astype("Int64")
+    table["population"] = table["population"].astype(float)
+    return table[SERIES_COLUMNS]
+
+
 def last_complete_month(as_of, reporting_lag_days: int = REPORTING_LAG_DAYS) -> pd.Period:
     """The last month whose records are complete on ``as_of``."""
     as_of = pd.Timestamp(as_of)
@@ -89,30 +103,45 @@ class MonthlySeries:
     excluded: list[dict] = field(default_factory=list)
 
     def city(self, city: str, *, measure: str = "victims") -> pd.DataFrame:
-        """The complete months of one city, ready for a model.
+        """The complete months of one city, ready for a model (see :func:`model_frame`)."""
+        return model_frame(self.frame, city, measure=measure, as_of=self.as_of)
 
-        Returns a frame indexed by month (Timestamp, month start) with the columns
-        ``count`` (the chosen measure) and ``population``.
-        """
-        if measure not in ("victims", "incidents"):
-            raise ValueError(f"measure={measure!r}: use 'victims' or 'incidents'")
-        rows = self.frame[self.frame["city"] == city]
-        if rows.empty:
-            known = sorted(self.frame["city"].unique())
-            raise SeriesError(f"no data for city {city!r}; cities in the data: {known}")
-        rows = rows[rows["status"] == STATUS_COMPLETE]
-        if rows.empty:
-            raise SeriesError(
-                f"{city}: no complete month of data on or before as_of {self.as_of.date()}"
-            )
-        out = pd.DataFrame(
-            {
-                "count": rows[measure].astype(int).to_numpy(),
-                "population": rows["population"].to_numpy(dtype=float),
-            },
-            index=pd.DatetimeIndex(rows["month"], name="month"),
-        )
-        return out
+
+MEASURES = ("victims", "incidents")
+
+
+def city_table(panel: pd.DataFrame, city: str) -> pd.DataFrame:
+    """Every month of one city from the long monthly table (any status)."""
+    rows = panel[panel["city"] == city]
+    if rows.empty:
+        known = sorted(panel["city"].unique())
+        raise SeriesError(f"no data for city {city!r}; cities in the data: {known}")
+    return rows.reset_index(drop=True)
+
+
+def model_frame(
+    panel: pd.DataFrame, city: str, *, measure: str = "victims", as_of=None
+) -> pd.DataFrame:
+    """The complete months of one city, ready for a model.
+
+    ``panel`` is the long monthly table (:data:`SERIES_COLUMNS`). Returns a frame indexed
+    by month (Timestamp, month start) with the columns ``count`` (the chosen measure) and
+    ``population``.
+    """
+    if measure not in MEASURES:
+        raise ModelSpecError(f"measure={measure!r}: use 'victims' or 'incidents'")
+    rows = city_table(panel, city)
+    rows = rows[rows["status"] == STATUS_COMPLETE]
+    if rows.empty:
+        when = f" on or before as_of {pd.Timestamp(as_of).date()}" if as_of is not None else ""
+        raise SeriesError(f"{city}: no complete month of data{when}")
+    return pd.DataFrame(
+        {
+            "count": rows[measure].astype(int).to_numpy(),
+            "population": rows["population"].to_numpy(dtype=float),
+        },
+        index=pd.DatetimeIndex(rows["month"], name="month"),
+    )
 
 
 def monthly_counts(

@@ -20,17 +20,30 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from analysis import config
+from analysis.interventions import Intervention
 from analysis.models import ITSResult
 from analysis.power import PowerAnalysis
 
 LABELS = ("significant_drop", "significant_rise", "no_detectable_change", "too_early")
 
+#: Title templates; ``{after}`` and ``{since}`` take the intervention's words
+#: (:class:`analysis.interventions.Intervention`), e.g. "after the CHP partnership began".
 TITLES = {
-    "significant_drop": "Homicides dropped after the partnership began",
-    "significant_rise": "Homicides rose after the partnership began",
-    "no_detectable_change": "No detectable change in homicides since the partnership began",
+    "significant_drop": "Homicides dropped {after}",
+    "significant_rise": "Homicides rose {after}",
+    "no_detectable_change": "No detectable change in homicides {since}",
     "too_early": "Still really early to tell whether homicides changed",
 }
+
+
+def title(label: str, intervention: Intervention) -> str:
+    """The verdict's title in plain words for ``intervention``."""
+    return TITLES[label].format(after=intervention.after, since=intervention.since)
+
+
+def months(n: int) -> str:
+    """'1 month', '3 months'."""
+    return f"{n} month" if n == 1 else f"{n} months"
 
 
 def decide_label(
@@ -46,7 +59,7 @@ def decide_label(
     reasons: list[str] = []
     if n_post < min_post_months:
         reasons.append(
-            f"only {n_post} complete month(s) since the intervention; the minimum is "
+            f"only {months(n_post)} complete since the intervention; the minimum is "
             f"{min_post_months}"
         )
         return "too_early", reasons
@@ -104,11 +117,13 @@ def decide(
     power: PowerAnalysis | None,
     *,
     place: str = "the city",
+    intervention: Intervention | None = None,
     min_post_months: int = config.MIN_POST_MONTHS,
     target_power: float = config.TARGET_POWER,
     as_of: str | None = None,
 ) -> Verdict:
     """The verdict for ``result``, with sentences written from its numbers."""
+    intervention = intervention or Intervention(start=result.spec.intervention)
     rr = result.rate_ratio
     power_now = power.power_now if power is not None else None
     label, reasons = decide_label(
@@ -127,8 +142,8 @@ def decide(
     n_post = result.n_post
     word = "lower" if pct < 0 else "higher"
     estimate_sentence = (
-        f"Over the {n_post} month(s) from {start} to {last:%B %Y}, homicides in {place} were "
-        f"{abs(pct):.0f}% {word} than the trend before the partnership predicts "
+        f"Over the {months(n_post)} from {start} to {last:%B %Y}, homicides in {place} were "
+        f"{abs(pct):.0f}% {word} than the trend {intervention.before} predicts "
         f"({level} {rr['interval']} interval: {_signed(lo)} to {_signed(hi)}; about "
         f"{abs(cum['estimate']):.0f} {'fewer' if cum['estimate'] < 0 else 'more'} homicides)."
     )
@@ -149,8 +164,13 @@ def decide(
     else:
         if n_post < min_post_months:
             headline = (
-                f"Only {n_post} complete month(s) of data since the partnership began in {start}: "
+                f"Only {months(n_post)} of data {intervention.since} in {start}: "
                 f"too few to tell (at least {min_post_months} are needed)."
+            )
+        elif power_now is None:
+            headline = (
+                f"The data {intervention.since} cannot yet tell a real change from chance "
+                "(power was not computed)."
             )
         else:
             headline = (
@@ -159,9 +179,9 @@ def decide(
             )
         supporting = estimate_sentence
     caveat = (
-        "The comparison is with a projection of the trend and seasonal pattern before the "
-        "partnership; anything else that changed at the same time (other programmes, "
-        "policing, the economy) could also explain a difference."
+        "The comparison is with a projection of the trend and seasonal pattern "
+        f"{intervention.before}; anything else that changed at the same time (other "
+        "programmes, policing, the economy) could also explain a difference."
     )
     when = _when_sentence(power, result.first_post_month, n_post, min_post_months)
     numbers = {
@@ -195,9 +215,9 @@ def decide(
         "primary_effect": "post-period rate ratio (average_relative_effect + 1)",
     }
     return Verdict(
-        data_caveats=data_caveats(result, as_of=as_of),
+        data_caveats=data_caveats(result, as_of=as_of, intervention=intervention),
         label=label,
-        title=TITLES[label],
+        title=title(label, intervention),
         headline=headline,
         supporting=supporting,
         caveat=caveat,
@@ -212,9 +232,12 @@ def decide(
 EXTRAPOLATION_WARNING_RATIO = 1.25
 
 
-def data_caveats(result: ITSResult, *, as_of: str | None = None) -> list[str]:
+def data_caveats(
+    result: ITSResult, *, as_of: str | None = None, intervention: Intervention | None = None
+) -> list[str]:
     """Plain caveats computed from the run: how far the projection departs from the last
     pre-period year, and whether the data stop before ``as_of``."""
+    intervention = intervention or Intervention(start=result.spec.intervention)
     out = []
     last_pre = result.observed[max(0, result.t0 - 12) : result.t0].mean()
     cf = result.counterfactual[result.t0 :]
@@ -224,9 +247,9 @@ def data_caveats(result: ITSResult, *, as_of: str | None = None) -> list[str]:
     ):
         direction = "rising" if projected > last_pre else "falling"
         out.append(
-            f"The projection assumes the {direction} trend before the partnership would have "
+            f"The projection assumes the {direction} trend {intervention.before} would have "
             f"continued: by {result.months[-1]:%B %Y} it expects {projected:.1f} homicides a "
-            f"month, against {last_pre:.1f} a month in the last year before the partnership. "
+            f"month, against {last_pre:.1f} a month in the last year {intervention.before}. "
             "The size of the estimated change depends on that assumption."
         )
     if as_of is not None:
@@ -273,7 +296,7 @@ def _when_sentence(
     else:
         parts.append(
             f"a {power.effect_that_matters:.0%} drop would be detectable with {target} power "
-            f"after about {m} more month(s) (data through "
+            f"after about {months(m)} more (data through "
             f"{_month_after(first_post, n_post + m - 1)})"
         )
     est = power.estimated_effect
@@ -285,7 +308,7 @@ def _when_sentence(
         parts.append(f"{size} is already detectable")
     else:
         parts.append(
-            f"{size} would be after about {k} more month(s) (data through "
+            f"{size} would be after about {months(k)} more (data through "
             f"{_month_after(first_post, n_post + k - 1)})"
         )
     text = "; ".join(parts)

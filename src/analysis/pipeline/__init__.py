@@ -1,0 +1,70 @@
+"""Stage 9, pipeline: the shells around the analysis core that notebooks and the CLI call.
+
+* :mod:`~analysis.pipeline.params`: parameters checked and turned into a request;
+* :mod:`~analysis.pipeline.stages`: the three notebook stages (read, analyse, render, write);
+* :mod:`~analysis.pipeline.runner`: the papermill runner with staging and provenance;
+* :mod:`~analysis.pipeline.html`: the briefing notebook as a standalone HTML page;
+* :mod:`~analysis.pipeline.promote`: moving a finished run's outputs into place.
+"""
+
+from analysis.pipeline.html import export_html
+from analysis.pipeline.params import (
+    CRITERIA_PARAMETERS,
+    SPEC_PARAMETERS,
+    default_city,
+    make_request,
+    make_spec,
+    project_registry,
+    resolve_as_of,
+)
+from analysis.pipeline.promote import promote
+from analysis.pipeline.runner import (
+    KERNEL_NAME,
+    NOTEBOOKS,
+    ensure_kernel,
+    ensure_raw,
+    notebook_parameters,
+    run,
+)
+from analysis.pipeline.stages import (
+    BriefingStage,
+    CleanStage,
+    ModelStage,
+    PipelineError,
+    figure_image,
+    load_outcome,
+    run_info,
+    save_outcome,
+    stage_briefing,
+    stage_clean,
+    stage_model,
+)
+
+__all__ = [
+    "CRITERIA_PARAMETERS",
+    "KERNEL_NAME",
+    "NOTEBOOKS",
+    "SPEC_PARAMETERS",
+    "BriefingStage",
+    "CleanStage",
+    "ModelStage",
+    "PipelineError",
+    "default_city",
+    "ensure_kernel",
+    "ensure_raw",
+    "export_html",
+    "figure_image",
+    "load_outcome",
+    "make_request",
+    "make_spec",
+    "notebook_parameters",
+    "project_registry",
+    "promote",
+    "resolve_as_of",
+    "run",
+    "run_info",
+    "save_outcome",
+    "stage_briefing",
+    "stage_clean",
+    "stage_model",
+]

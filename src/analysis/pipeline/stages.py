@@ -1,0 +1,289 @@
+"""The notebooks' stages: thin shells that read files, call the core, render and write.
+
+* ``10_clean``    -> :func:`stage_clean`: clean the raw file, build the monthly panel.
+* ``20_model``    -> :func:`stage_model`: :func:`analysis.analyse` once (fit, power,
+  verdict); the model figures; the outcome handed on to the briefing.
+* ``30_briefing`` -> :func:`stage_briefing`: the briefing figures, ``results.json`` and the
+  one-page PDF, rendered from that outcome (nothing is refitted).
+
+Every path comes from :class:`analysis.layout.RunLayout`.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import __version__, clock, config
+from analysis.briefing import build_briefing, write_briefing_pdf
+from analysis.cleaning import CleaningOptions, CleaningResult, clean_homicides
+from analysis.config import Paths
+from analysis.core import AnalysisData, Outcome, analyse
+from analysis.errors import AnalysisError, DataUnavailableError, SeriesError
+from analysis.figures import (
+    RunInfo,
+    briefing_figures,
+    descriptive_figure,
+    export,
+    model_figures,
+)
+from analysis.interventions import Intervention
+from analysis.layout import RunLayout
+from analysis.pipeline.params import make_request, project_registry, resolve_as_of
+from analysis.provenance import (
+    atomic_path,
+    code_version,
+    file_record,
+    utc_now,
+    write_csv_atomic,
+    write_json_atomic,
+)
+from analysis.results import results_document
+from analysis.series import MonthlySeries, load_population, monthly_counts, read_panel
+from analysis.sources import SOURCES
+
+
+class PipelineError(AnalysisError):
+    """A notebook of the pipeline failed; the previous outputs were left in place."""
+
+
+def raw_folder(raw_dir: str | Path | None) -> Path:
+    return Path(raw_dir) if raw_dir not in (None, "") else Paths().raw
+
+
+def run_info(city: str, as_of: str, inputs_sha: str) -> RunInfo:
+    """What a figure's footnote says; the run date is read from the clock here."""
+    return RunInfo(
+        place=city,
+        as_of=as_of,
+        run_date=clock.today().isoformat(),
+        input_sha256=inputs_sha,
+        code_version=code_version().get("commit") or f"v{__version__}",
+    )
+
+
+def _dated(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["month"] = out["month"].dt.strftime("%Y-%m")
+    return out
+
+
+# --- stage 10 -----------------------------------------------------------------------
+
+
+@dataclass
+class CleanStage:
+    cleaning: CleaningResult
+    series: MonthlySeries
+    city_table: pd.DataFrame
+    intervention: Intervention
+    inputs: list[dict]
+    written: list[Path]
+
+
+def stage_clean(
+    city: str,
+    as_of: str,
+    *,
+    output_root: str | Path | None = None,
+    raw_dir: str | Path | None = None,
+    intervention_date: str | None = None,
+    reporting_lag_days: int = config.REPORTING_LAG_DAYS,
+    identical_rows: str = "victims",
+    registry_path: str | Path | None = None,
+) -> CleanStage:
+    """Clean the homicide file, build the monthly panel, write them to ``data/processed``."""
+    as_of = resolve_as_of(as_of)
+    raw = raw_folder(raw_dir)
+    homicides = raw / SOURCES["homicides"].filename
+    population = raw / SOURCES["population"].filename
+    for path in (homicides, population):
+        if not path.exists():
+            raise DataUnavailableError(
+                f"{path} is missing: run `make data` (or `analysis fetch`), with "
+                f"{config.MIRROR_ENV} pointing at a mirror folder if there is no network"
+            )
+    registry = project_registry(registry_path)
+    intervention = registry.intervention_for(city, intervention_date)
+    cleaning = clean_homicides(homicides, CleaningOptions(identical_rows=identical_rows))
+    series = monthly_counts(
+        cleaning.incidents,
+        as_of=as_of,
+        reporting_lag_days=reporting_lag_days,
+        population=load_population(population),
+    )
+    cities = sorted(series.frame["city"].unique())
+    if city not in cities:
+        raise SeriesError(f"city={city!r} is not in {homicides.name}; cities there: {cities}")
+    layout = RunLayout.under(output_root, city, as_of)
+    city_table = series.frame[series.frame["city"] == city].reset_index(drop=True)
+    inputs = [file_record(homicides, raw.parent.parent), file_record(population, raw.parent.parent)]
+    written = [
+        write_csv_atomic(layout.incidents, cleaning.incidents),
+        write_csv_atomic(layout.quarantine, cleaning.quarantine),
+        write_json_atomic(layout.cleaning_report, cleaning.report),
+        write_csv_atomic(layout.cleaning_report_table, cleaning.report_frame()),
+        write_csv_atomic(layout.panel, _dated(series.frame)),
+        write_csv_atomic(layout.monthly, _dated(city_table)),
+        write_json_atomic(
+            layout.excluded_months, [e for e in series.excluded if e["city"] == city]
+        ),
+        write_json_atomic(layout.inputs, inputs),
+    ]
+    info = run_info(city, as_of, cleaning.report["sha256"])
+    fig, data = descriptive_figure(city_table, city, intervention, info)
+    written += export(fig, data, layout.figures, layout.figure_stem("descriptive"))
+    return CleanStage(cleaning, series, city_table, intervention, inputs, written)
+
+
+# --- stage 20 -----------------------------------------------------------------------
+
+
+@dataclass
+class ModelStage:
+    outcome: Outcome
+    info: RunInfo
+    written: list[Path]
+
+    @property
+    def result(self):
+        return self.outcome.result
+
+
+def _input_sha(layout: RunLayout) -> str:
+    if layout.cleaning_report.exists():
+        return json.loads(layout.cleaning_report.read_text())["sha256"]
+    return "unknown"
+
+
+def stage_model(
+    city: str,
+    as_of: str,
+    *,
+    output_root: str | Path | None = None,
+    intervention_date: str | None = None,
+    measure: str = "victims",
+    reporting_lag_days: int | None = None,
+    seed: int | None = None,
+    registry_path: str | Path | None = None,
+    **params,
+) -> ModelStage:
+    """Analyse the city's series once (fit, power, verdict); write the model JSON, the model
+    figures and the outcome the briefing notebook renders.
+
+    ``params``: model parameters (``family``, ``seasonality``, ...) and verdict criteria
+    (``min_post_months``, ``n_simulations``, ...); None takes the project default.
+    """
+    request = make_request(
+        city,
+        as_of,
+        registry=project_registry(registry_path),
+        intervention_date=intervention_date,
+        measure=measure,
+        reporting_lag_days=reporting_lag_days,
+        seed=seed,
+        **params,
+    )
+    layout = RunLayout.under(output_root, request.city, request.as_of)
+    if not layout.panel.exists():
+        raise SeriesError(
+            f"{layout.panel} is missing: run notebooks/10_clean.ipynb for {city}, {request.as_of}"
+        )
+    data = AnalysisData(panel=read_panel(layout.panel), input_sha256=_input_sha(layout))
+    outcome = analyse(request, data)
+    info = run_info(request.city, request.as_of, data.input_sha256)
+    doc = outcome.result.to_dict()
+    doc.update(
+        {"city": city, "as_of": request.as_of, "measure": measure, "input": layout.panel.name}
+    )
+    written = [write_json_atomic(layout.model, doc), save_outcome(outcome, layout.outcome_state)]
+    for name, (fig, frame) in model_figures(outcome, info).items():
+        written += export(fig, frame, layout.figures, layout.figure_stem(name))
+    return ModelStage(outcome, info, written)
+
+
+def save_outcome(outcome: Outcome, path: Path) -> Path:
+    """The outcome, pickled into the run's private state (never promoted)."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+    return path
+
+
+def load_outcome(layout: RunLayout) -> Outcome:
+    """The outcome the model notebook of this run wrote (the file this run made itself)."""
+    path = layout.outcome_state
+    if not path.exists():
+        raise SeriesError(
+            f"{path} is missing: run notebooks/20_model.ipynb for {layout.city}, {layout.as_of}"
+        )
+    outcome = pickle.loads(path.read_bytes())  # our own file (see docstring)
+    if not isinstance(outcome, Outcome) or (outcome.city, outcome.request.as_of) != (
+        layout.city,
+        layout.as_of,
+    ):
+        raise PipelineError(
+            f"{path} does not hold the outcome for {layout.city}, {layout.as_of}: rerun "
+            "notebooks 10 and 20"
+        )
+    return outcome
+
+
+# --- stage 30 -----------------------------------------------------------------------
+
+
+@dataclass
+class BriefingStage:
+    outcome: Outcome
+    document: dict
+    written: list[Path]
+
+    @property
+    def verdict(self):
+        return self.outcome.verdict
+
+    @property
+    def result(self):
+        return self.outcome.result
+
+    @property
+    def power(self):
+        return self.outcome.power
+
+
+def stage_briefing(
+    city: str, as_of: str, *, output_root: str | Path | None = None
+) -> BriefingStage:
+    """The briefing figures, results.json and the one-page PDF, from stage 20's outcome."""
+    layout = RunLayout.under(output_root, city, resolve_as_of(as_of))
+    outcome = load_outcome(layout)
+    info = run_info(city, layout.as_of, outcome.input_sha256)
+    written = []
+    for name, (fig, data) in briefing_figures(outcome, info).items():
+        written += export(fig, data, layout.figures, layout.figure_stem(name))
+    inputs = json.loads(layout.inputs.read_text()) if layout.inputs.exists() else []
+    doc = results_document(outcome, inputs=inputs, run_at=utc_now(), code=code_version())
+    written.append(write_json_atomic(layout.results, doc))
+    page = build_briefing(
+        outcome.result,
+        outcome.verdict,
+        info,
+        outcome.intervention,
+        caveats=outcome.verdict.data_caveats,
+    )
+    written.append(write_briefing_pdf(page, layout.briefing_pdf, outcome.verdict.title))
+    return BriefingStage(outcome, doc, written)
+
+
+def figure_image(written: list[Path], name: str, alt: str, width: int = 900):
+    """The PNG figure ``name`` among a stage's written files, for display in a notebook
+    (with alternative text, so the HTML briefing is readable with a screen reader)."""
+    from IPython.display import Image
+
+    for path in written:
+        if path.name.endswith(f"_{name}.png"):
+            return Image(filename=str(path), width=width, alt=alt)
+    raise FileNotFoundError(f"no {name}.png among the files this stage wrote")
