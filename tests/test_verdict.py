@@ -105,3 +105,12 @@ def test_caveat_when_the_data_end_long_before_as_of():
         "The source's records end in December 2014; later months are not in the data, so "
         "the verdict speaks of the period up to then."
     ]
+
+
+def test_decide_without_power_is_a_verdict_not_a_crash(result):
+    """The interval includes 1 after 24 months and no power was computed: too early, with
+    sentences that say power is unknown (this raised a TypeError before)."""
+    assert result.rate_ratio["lower"] < 1 < result.rate_ratio["upper"]
+    v = decide(result, None, place="Testville")
+    assert v.label == "too_early" and "power was not computed" in v.headline
+    assert v.when_we_will_know == "Power was not computed for this run."
