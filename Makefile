@@ -10,13 +10,21 @@ INTERVENTION ?=
 # extra notebook parameters, e.g. PARAMS="-p family=negbin -p n_simulations=400"
 PARAMS ?=
 export MPLBACKEND := Agg
+# The run's variables reach the program through the environment, as text: $(value ...) takes
+# them unexpanded and unexport keeps make from expanding them for the environment, so
+# $(shell ...), backticks and quotes in them are never run by make or by a shell.
+export ANALYSIS_RUN_CITY := $(value CITY)
+export ANALYSIS_RUN_AS_OF := $(value AS_OF)
+export ANALYSIS_RUN_INTERVENTION := $(value INTERVENTION)
+export ANALYSIS_RUN_PARAMS := $(value PARAMS)
+unexport CITY AS_OF INTERVENTION PARAMS
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data run test lint format bench lab clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  variables: CITY=$(CITY) AS_OF=$(AS_OF) INTERVENTION=$(INTERVENTION) PARAMS='$(PARAMS)'"
+	@echo "  variables: CITY, AS_OF (default today), INTERVENTION (default: the registry's), PARAMS"
 	@echo "  offline: ANALYSIS_DATA_MIRROR=/folder/with/the/upstream/files make run"
 
 $(VENV)/.installed: pyproject.toml
@@ -33,7 +41,7 @@ data: setup ## fetch the data sources into data/raw (from the ANALYSIS_DATA_MIRR
 	$(PY) -m analysis.cli fetch
 
 run: setup ## run the notebooks for CITY and AS_OF through papermill; print where the briefing is
-	$(PY) -m analysis.cli run --city "$(CITY)" --as-of "$(AS_OF)" --intervention-date "$(INTERVENTION)" $(PARAMS)
+	$(PY) -m analysis.cli run --from-environment
 
 test: setup ## run the test suite (the real-data tests need ANALYSIS_DATA_MIRROR or ../shared/data)
 	$(PY) -m pytest

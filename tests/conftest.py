@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 from pathlib import Path
 
@@ -150,3 +152,51 @@ def simulated_panel(city: str = "Testville", **kw) -> tuple[pd.DataFrame, str]:
     )
     panel["victims_per_100k"] = panel["victims"].astype(float) / panel["population"] * 1e5
     return panel[SERIES_COLUMNS], when
+
+
+def csv_line(fields: list[str]) -> str:
+    """One CSV line as a writer quotes it (quotes doubled, fields with commas quoted)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(fields)
+    return buffer.getvalue()
+
+
+def synthetic_mirror(
+    folder: Path,
+    cities: tuple[str, ...] = ("Alpha", "Beta"),
+    *,
+    start: str = "2009-01-01",
+    months: int = 72,
+    rate: float = 3.0,
+    seed: int = 3,
+) -> tuple[Path, list[str]]:
+    """A mirror folder with a generated homicide file and population file (no real record):
+    Poisson counts per city and month, each victim with a unique made-up name.
+    Returns the folder and the list of the names planted."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    lines, names = [], []
+    uid = 0
+    month_starts = pd.date_range(start, periods=months, freq="MS")
+    letters = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    for c, city in enumerate(cities):
+        for month in month_starts:
+            for _ in range(rng.poisson(rate)):
+                uid += 1
+                last = "".join(rng.choice(letters, 9))
+                first = "".join(rng.choice(letters, 7))
+                names += [last, first]
+                day = month + pd.Timedelta(days=int(rng.integers(0, 27)))
+                lat, lon = f"{37.0 + c:.4f}", f"{-121.0 - rng.random() / 10:.4f}"
+                fields = [f"Syn-{uid:06d}", f"{day:%Y%m%d}", last, first, "Hispanic", "25"]
+                fields += ["Male", city, "CA", lat, lon, "Open/No arrest"]
+                lines.append(csv_line(fields))
+    write_raw(folder, lines)
+    pop = ["city,county,year,TOTAL_POP"]
+    for c, city in enumerate(cities):
+        for year in range(2000, 2018):
+            pop.append(
+                csv_line([city, f"County {c}", str(year), str(250000 + 1000 * (year - 2000))])
+            )
+    (folder / "population_1980_2017_census_ca_cities.csv").write_text("\n".join(pop) + "\n")
+    return folder, names

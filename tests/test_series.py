@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from analysis.cleaning import clean_homicides
+from analysis.cleaning import CleaningOptions, clean_homicides
 from analysis.errors import SchemaError, SeriesError
 from analysis.series import (
     STATUS_COMPLETE,
@@ -25,7 +25,7 @@ def two_cities(tmp_path):
         row("F-1", date="20120301", city="Fresno"),
         row("F-2", date="20120320", city="Fresno", last="Y"),
     ]
-    return clean_homicides(write_raw(tmp_path, lines)).incidents
+    return clean_homicides(write_raw(tmp_path, lines), CleaningOptions(min_city_rows=1)).incidents
 
 
 def table(series, city):
@@ -68,7 +68,7 @@ def test_reporting_lag_delays_completeness():
 
 def test_incidents_and_victims(tmp_path):
     lines = [row("S-1", last="A"), row("S-2", last="B"), row("S-3", last="C", lat="38.0")]
-    inc = clean_homicides(write_raw(tmp_path, lines)).incidents
+    inc = clean_homicides(write_raw(tmp_path, lines), CleaningOptions(min_city_rows=1)).incidents
     s = monthly_counts(inc, as_of="2013-01-01")
     month = table(s, "Stockton").iloc[0]
     assert month["victims"] == 3 and month["incidents"] == 2

@@ -12,7 +12,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
 
-from analysis.figures import PALETTE, RunInfo, draw_main, project_style, styled
+from analysis.figures import PALETTE, RunInfo, draw_main, plain_text, project_style, styled
 from analysis.interventions import Intervention
 from analysis.models import ITSResult
 from analysis.provenance import atomic_path
@@ -23,7 +23,7 @@ PAGE = (8.5, 11.0)
 
 def _block(fig, y: float, text: str, *, size: float, width: int, **kw) -> float:
     """Write wrapped ``text`` from height ``y`` (figure fraction) down; return the next y."""
-    lines = textwrap.wrap(text, width)
+    lines = textwrap.wrap(plain_text(text), width)
     fig.text(0.07, y, "\n".join(lines), ha="left", va="top", fontsize=size, **kw)
     return y - (len(lines) * size * 1.45) / (PAGE[1] * 72) - 0.012
 
@@ -78,7 +78,7 @@ def build_briefing(
     fig.text(
         0.07,
         0.02,
-        "\n".join(textwrap.wrap(info.footnote(), 120)),
+        "\n".join(textwrap.wrap(plain_text(info.footnote()), 120)),
         fontsize=8,
         color="#555",
         va="bottom",

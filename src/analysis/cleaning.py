@@ -1,17 +1,34 @@
 """Stage 2, cleaning: the Washington Post homicide file, row by row, into a clean table.
 
-Every data row of the input ends up in exactly one of two tables:
+Every **physical line** of the input is accounted for: the header, a blank line, or a
+data row that ends up in exactly one of two tables:
 
 * ``incidents`` (one row per victim, **without names**), possibly with ``notes``
   saying what was repaired (for example an unknown age set to missing);
-* ``quarantine``: the raw line number, uid, city, a ``reason`` code from
-  :data:`QUARANTINE_REASONS` and a detail that never repeats a name.
+* ``quarantine``: the physical line number, uid, city, reported date, a ``reason`` code
+  from :data:`QUARANTINE_REASONS` and a detail written by this module.
 
-The counts add up exactly (checked in code, :class:`CleaningInvariantError` if not)
-and :func:`clean_homicides` returns a report of counts per reason and per city.
+``1 + blank + clean + quarantined = physical lines`` is checked in code
+(:class:`CleaningInvariantError` if not), and :func:`clean_homicides` returns a report of
+counts per reason and per city.
 
-Victim names are read only to recognise rows identical but for the uid, and are
-dropped before anything leaves this module.
+**Lines, not records.** Each physical line is parsed on its own, so one stray quote can
+damage only its own line, never swallow the lines after it (a CSV reader would read on to
+the next quote). A line with an unbalanced quote is split on commas instead; it is kept,
+with a note, when that gives the header's number of fields and no field the analysis uses
+holds a quote; otherwise it is quarantined. A record that a CSV writer spread over several
+lines (a quoted line break) is quarantined line by line. Control characters (NUL and the
+like), over-long lines and CSV errors are quarantined with their reason.
+
+**Names never leave.** Victim names are read only to recognise rows identical but for the
+uid, and are dropped before anything leaves this module. The quarantine carries only
+values validated as a uid, a date of digits, or a city from the clean rows; anything else
+is written as ``[redacted]`` (a damaged line can hold a name in any position).
+
+**Cities.** Letter case and white space do not make a new city: spellings are grouped
+and the most common one is kept (a note says so). A city name seen on fewer than
+``min_city_rows`` rows is a damaged row, not a city, and is quarantined; so is a row whose
+state is not the city's usual state. The report lists the cities with their row counts.
 
 **Incident rule.** Victims of the same city, reported date and coordinates (rounded
 to ``incident_coordinate_decimals``, 4 decimals ~ 11 m) form one incident, named by
@@ -23,7 +40,8 @@ from __future__ import annotations
 
 import csv
 import math
-from collections import Counter
+import re
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -32,6 +50,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from analysis import clock
 from analysis.errors import CleaningInvariantError, SchemaError
 from analysis.provenance import sha256_file
 from analysis.sources import HOMICIDES
@@ -41,6 +60,12 @@ DISPOSITIONS = ("Closed by arrest", "Closed without arrest", "Open/No arrest")
 
 QUARANTINE_REASONS: dict[str, str] = {
     "wrong_field_count": "the line does not have the header's number of fields",
+    "unbalanced_quote": "an unbalanced quote: a stray quote in a field the analysis uses, or a "
+    "record spread over several lines by a quoted line break",
+    "csv_error": "the line is not valid CSV",
+    "control_character": "a NUL or other control character in the line",
+    "line_too_long": "the line is longer than max_line_chars",
+    "rare_city": "a city name seen on fewer than min_city_rows rows: a damaged row, not a city",
     "invalid_utf8": "invalid UTF-8 bytes in a field the analysis uses",
     "missing_uid": "no uid",
     "duplicate_uid": "a uid seen on an earlier line",
@@ -54,6 +79,9 @@ QUARANTINE_REASONS: dict[str, str] = {
 
 NOTES: dict[str, str] = {
     "invalid_utf8_in_name": "invalid UTF-8 bytes only in a name field (names are dropped)",
+    "stray_quote_ignored": "an unbalanced quote outside the fields the analysis uses: the "
+    "line was split on commas",
+    "city_name_normalised": "the city's letter case or spacing differed from its usual spelling",
     "age_unparsed": "victim_age neither a number nor 'Unknown': set to missing",
     "age_out_of_range": "victim_age outside 0-120: set to missing",
     "coordinates_invalid": "lat/lon not numbers within range: set to missing",
@@ -76,6 +104,10 @@ class CleaningOptions:
     check_state: quarantine rows whose state differs from the city's usual state.
     coordinate_radius_km: coordinates farther than this from the city's median are noted.
     incident_coordinate_decimals: rounding of coordinates in the incident rule.
+    min_city_rows: a city name on fewer rows is quarantined as ``rare_city`` (the cities of
+        the upstream file have hundreds of rows each; a name shifted into the city field
+        has one).
+    max_line_chars: a longer line is quarantined as ``line_too_long``.
     """
 
     identical_rows: Literal["victims", "duplicates"] = "victims"
@@ -84,12 +116,16 @@ class CleaningOptions:
     check_state: bool = True
     coordinate_radius_km: float = 50.0
     incident_coordinate_decimals: int = 4
+    min_city_rows: int = 10
+    max_line_chars: int = 100_000
 
     def __post_init__(self):
         if self.identical_rows not in ("victims", "duplicates"):
             raise ValueError(
                 f"identical_rows={self.identical_rows!r}: use 'victims' or 'duplicates'"
             )
+        if not isinstance(self.min_city_rows, int) or self.min_city_rows < 1:
+            raise ValueError(f"min_city_rows={self.min_city_rows!r}: a whole number, 1 or more")
 
 
 @dataclass
@@ -127,41 +163,61 @@ CLEAN_COLUMNS = [
 QUARANTINE_COLUMNS = ["line", "uid", "city", "reported_date", "reason", "detail"]
 
 
-def _physical_lines(data: bytes):
-    """Yield (line_number, text, had_invalid_utf8) for each physical line."""
+#: Redacted value in the quarantine: anything not validated as a uid, a date or a city.
+REDACTED = "[redacted]"
+UID_PATTERN = re.compile(r"[A-Za-z]{1,5}-\d{1,9}")
+DIGITS = re.compile(r"\d{1,12}")
+STATE_PATTERN = re.compile(r"[A-Z]{2}")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: Fields the analysis uses: a stray quote in one of them quarantines the line.
+USED_FIELDS = ("uid", "reported_date", "city", "state", "lat", "lon", "victim_age")
+
+
+def _physical_lines(data: bytes) -> tuple[list[tuple[int, str, bool]], str]:
+    """Every physical line as (number, text, had_invalid_utf8), and the line ending seen.
+
+    Lines end with LF or CRLF; a file with CR alone (old Mac) is split on CR.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    chunks = data.split(b"\n")
+    ending = "LF"
+    if b"\n" not in data and b"\r" in data:
+        ending = "CR"
+        chunks = data.split(b"\r")
+    else:
+        chunks = data.split(b"\n")
     if chunks and chunks[-1] == b"":
         chunks.pop()
+    lines = []
     for number, chunk in enumerate(chunks, start=1):
         chunk = chunk.removesuffix(b"\r")
         try:
-            yield number, chunk.decode("utf-8"), False
+            lines.append((number, chunk.decode("utf-8"), False))
         except UnicodeDecodeError:
-            yield number, chunk.decode("utf-8", errors="replace"), True
+            lines.append((number, chunk.decode("utf-8", errors="replace"), True))
+    return lines, ending
 
 
-def _records(data: bytes):
-    """Yield (first_line, fields, had_invalid_utf8) per CSV record (quotes may span lines)."""
-    bad_lines: set[int] = set()
-    numbers: list[int] = []
-
-    def feed():
-        for number, text, bad in _physical_lines(data):
-            numbers.append(number)
-            if bad:
-                bad_lines.add(number)
-            yield text + "\n"
-
-    reader = csv.reader(feed())
-    consumed = 0
-    for fields in reader:
-        first = numbers[consumed] if consumed < len(numbers) else reader.line_num
-        last_count = reader.line_num
-        spanned = range(first, numbers[last_count - 1] + 1) if last_count else range(first, first)
-        consumed = last_count
-        yield first, fields, any(n in bad_lines for n in spanned)
+def _split_line(text: str, header: list[str], max_chars: int) -> tuple[list[str] | None, str, str]:
+    """One physical line as fields: ``(fields, problem, note)``; ``fields`` is None when the
+    line is to be quarantined for ``problem``."""
+    if CONTROL_CHARACTERS.search(text):
+        return None, "control_character", ""
+    if len(text) > max_chars:
+        return None, "line_too_long", f"{len(text)} characters, more than {max_chars}"
+    if text.count('"') % 2:
+        fields = text.split(",")
+        if len(fields) != len(header):
+            return None, "unbalanced_quote", f"{len(fields)} comma-separated fields"
+        used = [n for n in USED_FIELDS if n in header and '"' in fields[header.index(n)]]
+        if used:
+            return None, "unbalanced_quote", f"in field(s) {used}"
+        return [f.replace('"', "") for f in fields], "", "stray_quote_ignored"
+    try:
+        fields = next(csv.reader([text], strict=True), [])
+    except csv.Error as exc:
+        return None, "csv_error", str(exc).split(":")[0]
+    return fields, "", ""
 
 
 def _parse_date(raw: str) -> date | None:
@@ -207,18 +263,19 @@ def clean_homicides(path: Path | str, options: CleaningOptions | None = None) ->
     """Clean the Washington Post homicide file at ``path`` (upstream schema)."""
     options = options or CleaningOptions()
     path = Path(path)
-    max_date = options.max_date or date.today()
+    max_date = options.max_date or clock.today()
     data = path.read_bytes()
-    records = _records(data)
+    lines, ending = _physical_lines(data)
+    if not lines:
+        raise SchemaError(f"{path}: the file is empty; expected the header {HOMICIDES.columns}")
     try:
-        _, header, _ = next(records)
-    except StopIteration:
-        raise SchemaError(
-            f"{path}: the file is empty; expected the header {HOMICIDES.columns}"
-        ) from None
+        header = next(csv.reader([lines[0][1]], strict=True), [])
+    except csv.Error as exc:
+        raise SchemaError(f"{path}, line 1: the header is not valid CSV ({exc})") from None
     missing = [c for c in HOMICIDES.columns if c not in header]
     if missing:
-        raise SchemaError(f"{path}: header lacks {missing}; got {header}")
+        shown = header if len(lines[0][1]) < 500 else f"{len(header)} fields"
+        raise SchemaError(f"{path}: header lacks {missing}; got {shown}")
     col = {name: header.index(name) for name in HOMICIDES.columns}
 
     kept: list[dict] = []
@@ -238,11 +295,22 @@ def clean_homicides(path: Path | str, options: CleaningOptions | None = None) ->
             }
         )
 
-    for line, fields, bad_utf8 in records:
-        if not fields or fields == [""]:
+    def records():
+        for line, text, bad_utf8 in lines[1:]:
+            if not text.strip():
+                yield line, None, bad_utf8, "", ""
+                continue
+            fields, problem, note = _split_line(text, header, options.max_line_chars)
+            yield line, fields, bad_utf8, problem, note
+
+    for line, fields, bad_utf8, problem, line_note in records():
+        if fields is None and not problem:
             blank_lines += 1
             continue
         input_rows += 1
+        if problem:
+            quarantine(line, "", "", "", problem, line_note)
+            continue
         if len(fields) != len(header):
             uid = fields[0] if fields else ""
             city = fields[col["city"]] if len(fields) > col["city"] else ""
@@ -251,8 +319,9 @@ def clean_homicides(path: Path | str, options: CleaningOptions | None = None) ->
             )
             continue
         get = {name: fields[i].strip() for name, i in col.items()}
+        get["city"] = " ".join(get["city"].split())
         uid, city, raw_date = get["uid"], get["city"], get["reported_date"]
-        notes: list[str] = []
+        notes: list[str] = [line_note] if line_note else []
         if bad_utf8:
             bad_fields = [n for n in col if "\ufffd" in get[n]]
             if bad_fields and all(n in NAME_COLUMNS for n in bad_fields):
@@ -269,7 +338,8 @@ def clean_homicides(path: Path | str, options: CleaningOptions | None = None) ->
             continue
         day = _parse_date(raw_date)
         if day is None:
-            quarantine(line, uid, city, raw_date, "malformed_date", f"'{raw_date}'")
+            shown = f"'{raw_date}'" if DIGITS.fullmatch(raw_date) else "not digits"
+            quarantine(line, uid, city, raw_date, "malformed_date", shown)
             continue
         if day < options.min_date:
             quarantine(line, uid, city, raw_date, "implausible_date", f"before {options.min_date}")
@@ -307,12 +377,83 @@ def clean_homicides(path: Path | str, options: CleaningOptions | None = None) ->
             }
         )
 
+    kept = _normalise_cities(kept, options, quarantine)
     kept = _cross_row_checks(kept, options, quarantine)
     incidents = _finish_incidents(kept, options)
-    quarantine_frame = pd.DataFrame(quarantined, columns=QUARANTINE_COLUMNS)
-    quarantine_frame = quarantine_frame.sort_values("line", kind="stable").reset_index(drop=True)
-    report = _report(path, options, max_date, input_rows, blank_lines, incidents, quarantine_frame)
+    quarantine_frame = _redacted(quarantined, set(incidents["city"]))
+    counts = {
+        "physical_lines": len(lines),
+        "header_lines": 1,
+        "blank_lines": blank_lines,
+        "input_rows": input_rows,
+        "line_endings": ending,
+    }
+    report = _report(path, options, max_date, counts, incidents, quarantine_frame)
     return CleaningResult(incidents=incidents, quarantine=quarantine_frame, report=report)
+
+
+def city_names(path: Path | str, options: CleaningOptions | None = None) -> dict[str, int]:
+    """The cities of a homicide file as cleaning will name them, with their rows: a light
+    scan (no row is checked beyond its city), for checking a run's parameters up front."""
+    options = options or CleaningOptions()
+    lines, _ = _physical_lines(Path(path).read_bytes())
+    if not lines:
+        return {}
+    header = next(csv.reader([lines[0][1]]), [])
+    if "city" not in header:
+        raise SchemaError(f"{path}: header lacks ['city']")
+    at = header.index("city")
+    groups: dict[str, Counter] = defaultdict(Counter)
+    for _, text, _ in lines[1:]:
+        fields, problem, _ = _split_line(text, header, options.max_line_chars)
+        if fields and not problem and len(fields) == len(header):
+            name = " ".join(fields[at].split())
+            if name:
+                groups[name.casefold()][name] += 1
+    return {
+        c.most_common(1)[0][0]: sum(c.values())
+        for c in groups.values()
+        if sum(c.values()) >= options.min_city_rows
+    }
+
+
+def _normalise_cities(kept: list[dict], options: CleaningOptions, quarantine) -> list[dict]:
+    """One spelling per city (letter case and spacing grouped); rare names quarantined."""
+    groups: dict[str, Counter] = defaultdict(Counter)
+    for row in kept:
+        groups[row["city"].casefold()][row["city"]] += 1
+    canonical = {key: c.most_common(1)[0][0] for key, c in groups.items()}
+    sizes = {key: sum(c.values()) for key, c in groups.items()}
+    out = []
+    for row in kept:
+        key = row["city"].casefold()
+        if sizes[key] < options.min_city_rows:
+            quarantine(
+                row["line"],
+                row["uid"],
+                "",
+                row["date"].strftime("%Y%m%d"),
+                "rare_city",
+                f"{sizes[key]} row(s) with this city name, fewer than {options.min_city_rows}",
+            )
+            continue
+        if row["city"] != canonical[key]:
+            row["city"] = canonical[key]
+            row["notes"].append("city_name_normalised")
+        out.append(row)
+    return out
+
+
+def _redacted(quarantined: list[dict], cities: set[str]) -> pd.DataFrame:
+    """The quarantine with every value not validated as a uid, a date of digits or a known
+    city replaced by ``[redacted]`` (a damaged line can hold a name in any field)."""
+    frame = pd.DataFrame(quarantined, columns=QUARANTINE_COLUMNS)
+    frame["uid"] = [u if UID_PATTERN.fullmatch(u or "") else REDACTED for u in frame["uid"]]
+    frame["city"] = [c if c in cities else REDACTED for c in frame["city"]]
+    frame["reported_date"] = [
+        d if DIGITS.fullmatch(d or "") else REDACTED for d in frame["reported_date"]
+    ]
+    return frame.sort_values("line", kind="stable").reset_index(drop=True)
 
 
 def _cross_row_checks(kept: list[dict], options: CleaningOptions, quarantine) -> list[dict]:
@@ -348,7 +489,7 @@ def _cross_row_checks(kept: list[dict], options: CleaningOptions, quarantine) ->
                     row["city"],
                     row["date"].strftime("%Y%m%d"),
                     "city_state_mismatch",
-                    f"{row['city']}, {row['state']}: the city's other rows say {expected}",
+                    f"state {_state(row['state'])}: the city's other rows say {_state(expected)}",
                 )
                 continue
             checked.append(row)
@@ -378,6 +519,10 @@ def _cross_row_checks(kept: list[dict], options: CleaningOptions, quarantine) ->
                 r["notes"].append("identical_to_other_row")
         result.append(row)
     return result
+
+
+def _state(value: str) -> str:
+    return value if STATE_PATTERN.fullmatch(value) else REDACTED
 
 
 def _finish_incidents(kept: list[dict], options: CleaningOptions) -> pd.DataFrame:
@@ -417,12 +562,14 @@ def _finish_incidents(kept: list[dict], options: CleaningOptions) -> pd.DataFram
     return frame[CLEAN_COLUMNS]
 
 
-def _report(path, options, max_date, input_rows, blank_lines, incidents, quarantine) -> dict:
+def _report(path, options, max_date, counts: dict, incidents, quarantine) -> dict:
     clean_rows, q_rows = len(incidents), len(quarantine)
-    if clean_rows + q_rows != input_rows:
+    accounted = counts["header_lines"] + counts["blank_lines"] + clean_rows + q_rows
+    if clean_rows + q_rows != counts["input_rows"] or accounted != counts["physical_lines"]:
         raise CleaningInvariantError(
-            f"{path}: {input_rows} input rows but {clean_rows} clean + {q_rows} quarantined; "
-            "this is a bug in cleaning.py: please report it with the file"
+            f"{path}: {counts['physical_lines']} physical lines but 1 header + "
+            f"{counts['blank_lines']} blank + {clean_rows} clean + {q_rows} quarantined = "
+            f"{accounted}; this is a bug in cleaning.py: please report it with the file"
         )
     by_city: dict[str, dict[str, int]] = {}
     for city, n in incidents["city"].value_counts().items():
@@ -443,8 +590,7 @@ def _report(path, options, max_date, input_rows, blank_lines, incidents, quarant
         "file": path.name,
         "sha256": sha256_file(path),
         "options": opts,
-        "input_rows": input_rows,
-        "blank_lines": blank_lines,
+        **counts,
         "clean_rows": clean_rows,
         "quarantined_rows": q_rows,
         "victims": clean_rows,
@@ -452,4 +598,5 @@ def _report(path, options, max_date, input_rows, blank_lines, incidents, quarant
         "by_reason": {k: int(v) for k, v in quarantine["reason"].value_counts().items()},
         "notes": dict(sorted(notes.items())),
         "by_city": dict(sorted(by_city.items())),
+        "cities": {c: int(n) for c, n in sorted(incidents["city"].value_counts().items())},
     }

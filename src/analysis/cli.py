@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shlex
 import sys
 
 from analysis import config
@@ -31,6 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--mirror", help=f"folder of upstream files (default ${config.MIRROR_ENV})")
     r.add_argument(
+        "--from-environment",
+        action="store_true",
+        help="take the city, as-of date, intervention date and -p parameters from "
+        "ANALYSIS_RUN_CITY, ANALYSIS_RUN_AS_OF, ANALYSIS_RUN_INTERVENTION and ANALYSIS_RUN_PARAMS "
+        "(how `make run` passes them, so that no shell ever reads them)",
+    )
+    r.add_argument(
         "-p",
         "--parameter",
         action="append",
@@ -56,6 +65,33 @@ def _value(text: str):
     return text
 
 
+def _from_environment(args: argparse.Namespace) -> None:
+    """Fill the run's arguments from the ANALYSIS_RUN_* variables (see the Makefile)."""
+    env = os.environ
+    args.city = env.get("ANALYSIS_RUN_CITY") or args.city
+    args.as_of = env.get("ANALYSIS_RUN_AS_OF") or args.as_of
+    args.intervention_date = env.get("ANALYSIS_RUN_INTERVENTION") or args.intervention_date
+    text = env.get("ANALYSIS_RUN_PARAMS", "")
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise AnalysisError(
+            f"PARAMS={text!r}: {exc}; write e.g. PARAMS='-p family=negbin'"
+        ) from None
+    items = []
+    while words:
+        word = words.pop(0)
+        if word in ("-p", "--parameter") and words:
+            items.append(words.pop(0))
+        elif word.startswith("-p") and len(word) > 2:
+            items.append(word[2:])
+        else:
+            raise AnalysisError(
+                f"PARAMS: {word!r} is not '-p NAME=VALUE'; write e.g. PARAMS='-p family=negbin'"
+            )
+    args.parameter = [*args.parameter, *items]
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
@@ -71,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from analysis.pipeline import run
 
+        if args.from_environment:
+            _from_environment(args)
         extra = {}
         for item in args.parameter:
             name, sep, value = item.partition("=")

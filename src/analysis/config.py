@@ -14,12 +14,17 @@ from pathlib import Path
 # --- paths -----------------------------------------------------------------
 
 
+def source_root() -> Path:
+    """The source checkout: its notebooks and its reviewed data files (the registry)."""
+    return Path(__file__).resolve().parents[2]
+
+
 def project_root() -> Path:
-    """The project folder: ``ANALYSIS_PROJECT_ROOT`` if set, else the source checkout."""
+    """Where data and outputs live: ``ANALYSIS_PROJECT_ROOT`` if set, else the checkout."""
     env = os.environ.get("ANALYSIS_PROJECT_ROOT")
     if env:
         return Path(env).resolve()
-    return Path(__file__).resolve().parents[2]
+    return source_root()
 
 
 class Paths:
@@ -56,7 +61,7 @@ class Paths:
 
 def registry_path() -> Path:
     """The intervention registry of this checkout (a reviewed data file, see its header)."""
-    return project_root() / "data" / "interventions.yaml"
+    return source_root() / "data" / "interventions.yaml"
 
 
 MIRROR_ENV = "ANALYSIS_DATA_MIRROR"
@@ -78,6 +83,9 @@ CONFIDENCE_LEVEL = 0.95
 
 #: Days after a month ends before its records count as complete.
 REPORTING_LAG_DAYS = 0
+#: A city's population for a year that departs by more than this factor from every
+#: neighbouring year is implausible; a run refuses it unless told to allow it.
+POPULATION_JUMP_FACTOR = 1.5
 
 # --- models ---------------------------------------------------------------------
 

@@ -110,8 +110,13 @@ class RunInfo:
         )
 
 
+def plain_text(text: str) -> str:
+    """Text shown as it is: a '$' from data must not start matplotlib's mathtext."""
+    return str(text).replace("$", r"\$")
+
+
 def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(text, width))
+    return "\n".join(textwrap.wrap(plain_text(text), width))
 
 
 def _frame_figure(fig, title: str, subtitle: str, info: RunInfo | None) -> None:
@@ -119,7 +124,8 @@ def _frame_figure(fig, title: str, subtitle: str, info: RunInfo | None) -> None:
     if subtitle:
         fig.text(0.02, 0.905, _wrap(subtitle, 108), ha="left", va="top", fontsize=12.5)
     if info is not None:
-        fig.text(0.02, 0.012, info.footnote(), ha="left", va="bottom", fontsize=9, color="#555")
+        footnote = plain_text(info.footnote())
+        fig.text(0.02, 0.012, footnote, ha="left", va="bottom", fontsize=9, color="#555")
 
 
 def _mark_intervention(ax, when, label: str) -> None:
@@ -129,7 +135,7 @@ def _mark_intervention(ax, when, label: str) -> None:
     x = mdates.date2num(when) if isinstance(when, pd.Timestamp) else float(when)
     right_side = (x - lo) / (hi - lo) < 0.7 if hi > lo else True
     ax.annotate(
-        label,
+        plain_text(label),
         xy=(when, 1.0),
         xycoords=("data", "axes fraction"),
         xytext=(6 if right_side else -6, -6),
@@ -210,7 +216,7 @@ def draw_main(ax, result: ITSResult, intervention: Intervention) -> pd.DataFrame
         ls="--",
         lw=2.4,
         color=PALETTE["counterfactual"],
-        label=intervention.without,
+        label=plain_text(intervention.without),
     )
     ax.plot(data["month"], data["fitted"], lw=2.4, color=PALETTE["fitted"], label="model")
     ax.scatter(

@@ -7,6 +7,7 @@ paths; nothing else builds a file name.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +20,17 @@ OUTPUT_FOLDERS = ("data/processed", "figures", "reports")
 STATE_FOLDER = "build/state"
 
 
+#: A slug longer than this is cut and made unique with a short hash (file names stay legal).
+MAX_SLUG = 60
+
+
 def slug(text: str) -> str:
-    return "".join(c.lower() if c.isalnum() else "-" for c in text).strip("-")
+    """File-name form of a city: lower case letters and digits, other characters '-'."""
+    out = "".join(c.lower() if c.isascii() and c.isalnum() else "-" for c in text).strip("-")
+    if len(out) > MAX_SLUG or not out:
+        digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:10]
+        out = f"{out[: MAX_SLUG - 11].strip('-')}-{digest}".strip("-")
+    return out
 
 
 @dataclass(frozen=True)

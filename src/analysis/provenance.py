@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import __version__
-from analysis.config import project_root
+from analysis.config import source_root
 
 
 def sha256_file(path: Path | str, chunk: int = 1 << 20) -> str:
@@ -70,7 +70,7 @@ def write_csv_atomic(dest: Path | str, frame) -> Path:
 
 def code_version(root: Path | None = None) -> dict[str, Any]:
     """The package version and, in a git checkout, the commit and whether it is dirty."""
-    root = root or project_root()
+    root = root or source_root()
     info: dict[str, Any] = {"package": "analysis", "version": __version__, "commit": None}
     try:
         commit = subprocess.run(

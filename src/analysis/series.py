@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.config import REPORTING_LAG_DAYS
+from analysis.config import POPULATION_JUMP_FACTOR, REPORTING_LAG_DAYS
 from analysis.errors import ModelSpecError, SchemaError, SeriesError
 from analysis.sources import POPULATION
 
@@ -42,7 +42,8 @@ SERIES_COLUMNS = [
 
 
 def load_population(path: Path | str) -> pd.DataFrame:
-    """Yearly population per city: columns ``city, year, population``."""
+    """Yearly population per city: columns ``city, year, population`` and the file's
+    ``line`` (for messages)."""
     path = Path(path)
     frame = pd.read_csv(path, dtype={"TOTAL_POP": str}, keep_default_na=False)
     missing = [c for c in POPULATION.columns if c not in frame.columns]
@@ -58,6 +59,7 @@ def load_population(path: Path | str) -> pd.DataFrame:
             f"{path}: TOTAL_POP is neither a positive number nor NA on line(s) {rows}"
         )
     frame["TOTAL_POP"] = value.where(value > 0)
+    frame["line"] = frame.index + 2  # the header is line 1
     dupes = frame.duplicated(["city", "county", "year"], keep=False)
     if dupes.any():
         lines = (frame.index[dupes] + 2).tolist()[:5]
@@ -65,8 +67,34 @@ def load_population(path: Path | str) -> pd.DataFrame:
     # county totals ("Incorporated", "Unincorporated") share a name across counties: not cities
     counties = frame.groupby("city")["county"].nunique()
     frame = frame[frame["city"].isin(counties.index[counties == 1])]
-    out = frame.rename(columns={"TOTAL_POP": "population"})[["city", "year", "population"]]
+    out = frame.rename(columns={"TOTAL_POP": "population"})[["city", "year", "population", "line"]]
     return out.astype({"year": int, "population": float}).reset_index(drop=True)
+
+
+def implausible_population(
+    population: pd.DataFrame, cities, factor: float = POPULATION_JUMP_FACTOR
+) -> list[dict]:
+    """City-years whose population departs by more than ``factor`` (either way) from every
+    neighbouring year's (the year before and the year after; one at the ends): a typing
+    error, not a city that grew. Only ``cities`` are checked."""
+    found = []
+    for city in sorted(set(cities)):
+        rows = population[population["city"] == city].dropna(subset=["population"])
+        by_year = dict(zip(rows["year"], rows["population"], strict=True))
+        lines = dict(zip(rows["year"], rows["line"], strict=True))
+        for year, value in sorted(by_year.items()):
+            neighbours = [by_year[y] for y in (year - 1, year + 1) if y in by_year]
+            if neighbours and all(max(value / n, n / value) > factor for n in neighbours):
+                found.append(
+                    {
+                        "city": city,
+                        "year": int(year),
+                        "line": int(lines[year]),
+                        "population": float(value),
+                        "neighbours": [float(n) for n in neighbours],
+                    }
+                )
+    return found
 
 
 def read_panel(path: Path | str) -> pd.DataFrame:

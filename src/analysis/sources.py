@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import urllib.error
@@ -97,16 +98,26 @@ def mirror_from_env(mirror: Path | str | None = None) -> Path | None:
     return path
 
 
-def check_columns(path: Path, source: Source) -> None:
-    """Raise SchemaError unless the file's header holds the source's columns."""
+def check_columns(path: Path, source: Source, shown: str | Path | None = None) -> None:
+    """Raise SchemaError unless the file's header holds the source's columns.
+
+    ``shown`` is the name the user knows the file by (a mirror file, not the temporary copy).
+    The header ends at the first LF, CRLF or lone CR.
+    """
+    shown = shown or path
     with open(path, "rb") as fh:
-        first = fh.readline().decode("utf-8-sig", errors="replace").strip("\r\n")
-    header = next(csv.reader(io.StringIO(first)), [])
+        head = fh.read(1 << 16)
+    first = re.split(rb"\r\n|\n|\r", head, maxsplit=1)[0].decode("utf-8-sig", errors="replace")
+    try:
+        header = next(csv.reader(io.StringIO(first), strict=True), [])
+    except csv.Error as exc:
+        raise SchemaError(f"{shown}, line 1: the header is not valid CSV ({exc})") from None
     missing = [c for c in source.columns if c not in header]
     if missing:
+        listed = header if len(first) < 500 else f"{len(header)} fields"
         raise SchemaError(
-            f"{path}: missing column(s) {missing} for source '{source.key}' "
-            f"(header is {header}); is this the right file from {source.url}?"
+            f"{shown}: missing column(s) {missing} for source '{source.key}' "
+            f"(header is {listed}); is this the right file from {source.url}?"
         )
 
 
@@ -152,7 +163,7 @@ def fetch(
             origin = _bring(source, tmp, mirror_dir, allow_network, timeout, missing)
             if origin is None:
                 continue
-            check_columns(tmp, source)
+            check_columns(tmp, source, shown=origin.removeprefix("mirror:"))
             new_sum = sha256_file(tmp)
             entry = {
                 "source": source.key,

@@ -7,7 +7,7 @@
 * :mod:`~analysis.pipeline.promote`: moving a finished run's outputs into place.
 """
 
-from analysis.pipeline.html import export_html
+from analysis.pipeline.html import briefing_markdown, escape_markdown, export_html
 from analysis.pipeline.params import (
     CRITERIA_PARAMETERS,
     SPEC_PARAMETERS,
@@ -49,7 +49,9 @@ __all__ = [
     "CleanStage",
     "ModelStage",
     "PipelineError",
+    "briefing_markdown",
     "default_city",
+    "escape_markdown",
     "ensure_kernel",
     "ensure_raw",
     "export_html",

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from pathlib import Path
 
 from analysis.provenance import write_text_atomic
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text from data or parameters, safe in Markdown: HTML-escaped (no tag or script can
+    come through) and Markdown's own characters backslash-escaped."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(str(text), quote=True))
+
+
+def briefing_markdown(place: str, verdict) -> str:
+    """The verdict as Markdown for the briefing notebook; every text is escaped."""
+    parts = [verdict.headline, verdict.supporting, verdict.when_we_will_know]
+    caveats = [f"*{escape_markdown(c)}*" for c in [verdict.caveat, *verdict.data_caveats]]
+    title = f"## {escape_markdown(place)}: {escape_markdown(verdict.title)}"
+    return "\n\n".join([title, *(escape_markdown(p) for p in parts), *caveats])
 
 
 def export_html(notebook: Path, dest: Path) -> Path:

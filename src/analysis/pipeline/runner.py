@@ -14,9 +14,11 @@ import json
 import os
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from analysis import config
+from analysis.cleaning import CleaningOptions, city_names
 from analysis.config import Paths
 from analysis.errors import ModelSpecError
 from analysis.layout import RunLayout
@@ -59,6 +61,35 @@ def notebook_parameters(notebook: Path) -> set[str]:
     return set(pm.inspect_notebook(str(notebook)).keys())
 
 
+#: Parameters of the cleaning notebook only (the rest make the analysis request).
+CLEANING_PARAMETERS = ("identical_rows", "allow_implausible_population")
+
+
+def _check_cleaning_parameters(extra: dict) -> None:
+    if "identical_rows" in extra:
+        try:
+            CleaningOptions(identical_rows=extra["identical_rows"])
+        except ValueError as exc:
+            raise ModelSpecError(str(exc)) from None
+    allow = extra.get("allow_implausible_population", False)
+    if not isinstance(allow, bool):
+        raise ModelSpecError(f"allow_implausible_population={allow!r}: give true or false")
+
+
+def _city_in_data(city: str, homicides: Path) -> str:
+    """The city as the data spell it (any letter case and spacing), or a clear error."""
+    names = city_names(homicides)
+    wanted = " ".join(city.split()).casefold()
+    for name in names:
+        if name.casefold() == wanted:
+            return name
+    shown = city if len(city) <= 60 else city[:57] + "..."
+    raise ModelSpecError(
+        f"city={shown!r} is not in {homicides.name}; its cities are {sorted(names)}. "
+        "Give one of them (any letter case)"
+    )
+
+
 def run(
     city: str | None = None,
     as_of: str = "today",
@@ -84,7 +115,7 @@ def run(
             f"parameter(s) {reserved} are set by the runner, not by -p: a run writes into "
             "its own staging folder and reads data/raw"
         )
-    source_dir = config.project_root() / "notebooks"
+    source_dir = config.source_root() / "notebooks"
     accepted_by = {name: notebook_parameters(source_dir / name) for name in NOTEBOOKS}
     accepted = set().union(*accepted_by.values()) - set(RESERVED)
     unknown = set(extra) - accepted
@@ -93,7 +124,8 @@ def run(
             f"unknown parameter(s) {sorted(unknown)}; the notebooks take {sorted(accepted)}"
         )
     # fail fast, before any notebook runs, on a bad parameter
-    request_params = {k: v for k, v in extra.items() if k != "identical_rows"}
+    _check_cleaning_parameters(extra)
+    request_params = {k: v for k, v in extra.items() if k not in CLEANING_PARAMETERS}
     request = make_request(
         city,
         as_of,
@@ -108,6 +140,10 @@ def run(
         **extra,
     }
     ensure_raw(paths, mirror)
+    city = _city_in_data(request.city, paths.raw / SOURCES["homicides"].filename)
+    if city != request.city:
+        request = replace(request, city=city)
+        params["city"] = city
     kernel = kernel_name or ensure_kernel()
     final = RunLayout(paths, request.city, request.as_of)
     staging_root = final.staging_root(str(os.getpid()))
@@ -134,6 +170,13 @@ def run(
                 f"{name} failed for city={request.city!r}, as_of={request.as_of}: "
                 f"{exc.ename}: {exc.evalue}. The executed notebook is {target}; the last good "
                 "outputs are unchanged."
+            ) from exc
+        except Exception as exc:  # a dead kernel, a timeout: papermill's own errors
+            raise PipelineError(
+                f"{name} stopped for city={request.city!r}, as_of={request.as_of}: "
+                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}. The "
+                f"executed notebook, as far as it ran, is {target}; the last good outputs are "
+                "unchanged."
             ) from exc
         executed.append(target)
     export_html(executed[-1], staged.briefing_html)

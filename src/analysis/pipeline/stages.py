@@ -23,7 +23,7 @@ from analysis.briefing import build_briefing, write_briefing_pdf
 from analysis.cleaning import CleaningOptions, CleaningResult, clean_homicides
 from analysis.config import Paths
 from analysis.core import AnalysisData, Outcome, analyse
-from analysis.errors import AnalysisError, DataUnavailableError, SeriesError
+from analysis.errors import AnalysisError, DataUnavailableError, SchemaError, SeriesError
 from analysis.figures import (
     RunInfo,
     briefing_figures,
@@ -43,7 +43,13 @@ from analysis.provenance import (
     write_json_atomic,
 )
 from analysis.results import results_document
-from analysis.series import MonthlySeries, load_population, monthly_counts, read_panel
+from analysis.series import (
+    MonthlySeries,
+    implausible_population,
+    load_population,
+    monthly_counts,
+    read_panel,
+)
 from analysis.sources import SOURCES
 
 
@@ -94,9 +100,15 @@ def stage_clean(
     intervention_date: str | None = None,
     reporting_lag_days: int = config.REPORTING_LAG_DAYS,
     identical_rows: str = "victims",
+    allow_implausible_population: bool = False,
     registry_path: str | Path | None = None,
 ) -> CleanStage:
-    """Clean the homicide file, build the monthly panel, write them to ``data/processed``."""
+    """Clean the homicide file, build the monthly panel, write them to ``data/processed``.
+
+    A population that departs implausibly from its neighbouring years (see
+    :func:`analysis.series.implausible_population`) stops the run unless
+    ``allow_implausible_population``.
+    """
     as_of = resolve_as_of(as_of)
     raw = raw_folder(raw_dir)
     homicides = raw / SOURCES["homicides"].filename
@@ -110,11 +122,24 @@ def stage_clean(
     registry = project_registry(registry_path)
     intervention = registry.intervention_for(city, intervention_date)
     cleaning = clean_homicides(homicides, CleaningOptions(identical_rows=identical_rows))
+    people = load_population(population)
+    odd = implausible_population(people, cleaning.incidents["city"].unique())
+    if odd and not allow_implausible_population:
+        shown = "; ".join(
+            f"line {o['line']}: {o['city']} {o['year']} {o['population']:,.0f} (neighbouring "
+            f"years {', '.join(f'{n:,.0f}' for n in o['neighbours'])})"
+            for o in odd[:5]
+        )
+        raise SchemaError(
+            f"{population}: implausible population, more than {config.POPULATION_JUMP_FACTOR}"
+            f" times every neighbouring year: {shown}. Correct the file, or run with "
+            "-p allow_implausible_population=true to use it as it is"
+        )
     series = monthly_counts(
         cleaning.incidents,
         as_of=as_of,
         reporting_lag_days=reporting_lag_days,
-        population=load_population(population),
+        population=people,
     )
     cities = sorted(series.frame["city"].unique())
     if city not in cities:
