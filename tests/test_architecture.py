@@ -24,6 +24,7 @@ LAYERS = {
     "config": 1,
     "jsonable": 1,
     "dates": 1,
+    "wording": 1,
     "clock": 1,
     "provenance": 2,
     "sources": 3,

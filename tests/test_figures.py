@@ -8,6 +8,7 @@ from PIL import Image
 
 from analysis import figures
 from analysis.briefing import build_briefing, count_pdf_pages, write_briefing_pdf
+from analysis.figures.style import figure_title
 from analysis.interventions import Intervention
 from analysis.layout import RunLayout
 from analysis.models import fit_its
@@ -38,7 +39,8 @@ def run(request, real_cleaning, real_population, tmp_path_factory):
             series.frame[series.frame["city"] == "Stockton"], "Stockton", CHP, info
         ),
     }
-    titles = {name: fig.get_suptitle() for name, (fig, _) in made.items()}
+    titles = {name: figure_title(fig) for name, (fig, _) in made.items()}
+    covers = {name: labels_on_data(fig) for name, (fig, _) in made.items()}
     files = {}
     for name, (fig, data) in made.items():
         files[name] = figures.export(
@@ -46,7 +48,7 @@ def run(request, real_cleaning, real_population, tmp_path_factory):
         )
     page = build_briefing(result, verdict, info, CHP)
     pdf = write_briefing_pdf(page, out / "briefing.pdf", "x")
-    return as_of, result, verdict, titles, files, pdf
+    return as_of, result, verdict, titles, files, pdf, covers
 
 
 @pytest.mark.realdata
@@ -61,7 +63,7 @@ def test_verdict_at_each_date(run):
 
 @pytest.mark.realdata
 def test_every_figure_in_every_format_with_its_data(run):
-    as_of, _, verdict, _, files, _ = run
+    as_of, _, verdict, _, files, *_ = run
     for name, written in files.items():
         suffixes = sorted(p.suffix for p in written)
         assert suffixes == [".csv", ".pdf", ".png", ".svg"], name
@@ -79,7 +81,7 @@ def test_every_figure_in_every_format_with_its_data(run):
 
 @pytest.mark.realdata
 def test_titles_carry_the_verdict(run):
-    _, _, verdict, titles, files, _ = run
+    _, _, verdict, titles, files, *_ = run
     plain = title(verdict.label, CHP)
     assert titles["main"].replace("\n", " ") == f"Stockton: {plain}"
     svg = next(p for p in files["main"] if p.suffix == ".svg").read_text()
@@ -96,8 +98,33 @@ def figures_subtitles(files):
 
 @pytest.mark.realdata
 def test_briefing_pdf_is_one_page(run):
-    *_, pdf = run
+    pdf = run[5]
     assert count_pdf_pages(pdf) == 1
+
+
+@pytest.mark.realdata
+def test_labels_and_legends_never_cover_data(run):
+    """Legends and the intervention's label lie outside every panel's plotting area."""
+    covers = run[6]
+    assert covers == {name: [] for name in covers}
+
+
+def labels_on_data(fig) -> list[str]:
+    renderer = fig.canvas.get_renderer()
+    panels = [ax.get_window_extent(renderer) for ax in fig.axes if ax.get_visible()]
+    found = []
+    width = fig.get_figwidth() * fig.dpi
+    for legend in fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]:
+        box = legend.get_window_extent(renderer)
+        found += [f"legend on panel {i}" for i, p in enumerate(panels) if box.overlaps(p)]
+        if box.x0 < 0 or box.x1 > width:
+            found.append("legend beyond the figure's edge")
+    for i, ax in enumerate(a for a in fig.axes if a.get_visible()):
+        for text in ax.texts:  # annotations such as the intervention's label
+            box = text.get_window_extent(renderer)
+            if box.overlaps(panels[i]) and box.y0 < panels[i].y1 - 1:
+                found.append(f"label {text.get_text()!r} on panel {i}")
+    return found
 
 
 def test_page_counter_counts_pages(tmp_path):
@@ -129,8 +156,24 @@ def test_figures_leave_the_global_style_alone():
     series["victims"] = 3
     series["victims_partial"] = pd.NA
     fig, _ = figures.descriptive_figure(series, "Testville", Intervention(start="2012-06-01"))
-    assert fig.axes[0].yaxis.label.get_fontsize() == 15  # the project style was applied
+    from analysis.figures.style import _style_rc
+
+    size = _style_rc()["axes.labelsize"]
+    assert size != before["axes.labelsize"]
+    assert fig.axes[0].yaxis.label.get_fontsize() == size  # the project style was applied
     assert dict(matplotlib.rcParams) == before  # and only inside the call
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_the_label_check_finds_a_legend_on_the_data():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label="line")
+    ax.legend(loc="center")
+    ax.annotate("on the data", xy=(0.5, 0.5))
+    found = labels_on_data(fig)
+    plt.close(fig)
+    assert "legend on panel 0" in found and any("on the data" in f for f in found)

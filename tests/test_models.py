@@ -366,3 +366,17 @@ def test_stockton_every_family_and_seasonality_at_every_cut(stockton, family, se
             assert np.isfinite([rr["estimate"], rr["lower"], rr["upper"]]).all()
             assert rr["lower"] <= rr["estimate"] <= rr["upper"]
             assert r.n_post == len(stockton.loc["2012-11-01":cut])
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("estimator", ["segmented", "forecast"])
+def test_the_running_total_never_contradicts_the_rate_ratio(stockton, estimator):
+    """At every cut from 2012-12 to 2016-12 the total's interval excludes 0 exactly when the
+    rate ratio's excludes 1 (before, at three post months the total said p = 0.001 while the
+    rate ratio said p = 0.057), and the total lies inside its interval."""
+    for cut in pd.date_range("2012-12-01", "2016-12-01", freq="MS"):
+        r = fit_its(stockton.loc[:cut], estimator=estimator)
+        rr, cum = r.rate_ratio, r.effects.loc["cumulative_difference"]
+        assert (rr["upper"] < 1 or rr["lower"] > 1) == (cum["upper"] < 0 or cum["lower"] > 0)
+        assert cum["lower"] <= cum["estimate"] <= cum["upper"]
+        assert cum["p_value"] == pytest.approx(rr["p_value"])

@@ -14,6 +14,8 @@ from analysis.pipeline import PipelineError, make_request, project_registry, run
 from analysis.provenance import sha256_file
 from analysis.results import validate
 
+from browser import open_in_browser
+
 pytestmark = [pytest.mark.realdata, pytest.mark.notebook]
 
 AS_OF = "2013-01-09"
@@ -152,3 +154,28 @@ def test_briefing_parameters_get_clear_errors(name, value):
 def test_unknown_measure_is_named():
     with pytest.raises(ModelSpecError, match="measure='homicides'"):
         make_request("Stockton", AS_OF, registry=project_registry(), measure="homicides")
+
+
+@pytest.mark.parametrize("width", [1280, 480])
+def test_html_briefing_renders_in_a_browser(project, tmp_path, width):
+    """A standalone page: a proper title, every image loads and has alt text, nothing wider
+    than the window (a desktop and a phone width)."""
+    _, out = project
+    seen = open_in_browser(out["briefing_html"], tmp_path, width=width)
+    assert seen["title"] == "Stockton: Still really early to tell whether homicides changed"
+    assert seen["images"] >= 3 and seen["broken"] == 0 and seen["without_alt"] == 0
+    assert not seen["overflow"], seen["too_wide"]
+
+
+def test_html_briefing_has_no_developer_text_and_readable_labels(project):
+    _, out = project
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(out["briefing_html"].read_text(), features="html.parser")
+    for hidden in soup(["script", "style"]):
+        hidden.decompose()
+    text = " ".join(soup.get_text(" ").split())
+    assert "nothing is refitted" not in text and "developer" not in text  # the dev note
+    assert "30 · The verdict" not in text and "output_root" not in text
+    assert "n_post_months" not in text and "rate_ratio_lower" not in text
+    assert "Months of data since" in text and "Chance of a difference this large" in text

@@ -70,7 +70,9 @@ def test_first_crossing_interpolates_and_says_never():
     assert _first_crossing(horizons, powers, 0.8, current=2) == 9
     assert _first_crossing(horizons, [0.85, 0.9, 0.95], 0.8, current=2) == 0
     assert _first_crossing(horizons, [0.1, 0.2, 0.3], 0.8, current=2) is None
-    assert default_horizons(14, 60) == [14, 18, 24, 30, 36, 48, 60]
+    assert default_horizons(14, 60) == [3, 6, 9, 12, 14, 18, 24, 30, 36, 48, 60]
+    # only horizons from now on decide when we will know
+    assert _first_crossing([3, 6, 12], [0.9, 0.1, 0.9], 0.8, current=6) == 6
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +84,13 @@ def analysis_of_strong_drop():
 
 def test_power_analysis_reports_when_we_will_know(analysis_of_strong_drop):
     result, power = analysis_of_strong_drop
-    assert power.current_post_months == 24 == power.horizons[0]
+    now = power.horizons.index(24)
+    assert power.current_post_months == 24 and power.horizons[0] == 3  # the whole horizon
     assert power.estimated_effect == pytest.approx(result.rate_ratio["estimate"] - 1)
     # a 40% drop on 20 homicides a month over two years is detected almost surely
-    assert power.power_estimated[0] > 0.95 and power.months_to_know_estimated == 0
+    assert power.power_estimated[now] > 0.95 and power.months_to_know_estimated == 0
     assert 0 < power.mde_now < 0.4  # smaller changes than the estimate are detectable
-    assert power.power_matters[0] < power.power_estimated[0]
+    assert power.power_matters[now] < power.power_estimated[now]
     frame = power.frame()
     assert list(frame["post_months"]) == power.horizons
     assert power.to_dict()["mc_se_now"] == pytest.approx(power.mc_se_now)

@@ -1,17 +1,22 @@
 """Stage 8, briefing: a one-page PDF for people who will never open a notebook.
 
-Title (the verdict in plain words), the main figure, three plain sentences, when we
-will know, the caveats and the source, on one US-letter page drawn with matplotlib.
+The verdict as the title, the main figure, plain sentences, the caveats and the source on
+one US-letter page. Every text block is drawn, measured and placed below the one before;
+wrapping is checked against the measured width. When the blocks would reach the footer,
+the caveats that do not fit and the method go to a second file, the **technical notes**
+(its own one-page PDF), and the page says so: nothing is ever drawn over anything else.
 """
 
 from __future__ import annotations
 
 import textwrap
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 from matplotlib.backends.backend_pdf import PdfPages
 
+from analysis import wording
 from analysis.figures import PALETTE, RunInfo, draw_main, plain_text, project_style, styled
 from analysis.interventions import Intervention
 from analysis.models import ITSResult
@@ -19,13 +24,60 @@ from analysis.provenance import atomic_path
 from analysis.verdict import Verdict
 
 PAGE = (8.5, 11.0)
+#: Page margins in inches: left, right, top, bottom.
+MARGINS = (0.6, 0.6, 0.45, 0.4)
+#: Height of the figure on the page, in inches, and the least it may shrink to.
+FIGURE_HEIGHT = (3.7, 2.7)
 
 
-def _block(fig, y: float, text: str, *, size: float, width: int, **kw) -> float:
-    """Write wrapped ``text`` from height ``y`` (figure fraction) down; return the next y."""
-    lines = textwrap.wrap(plain_text(text), width)
-    fig.text(0.07, y, "\n".join(lines), ha="left", va="top", fontsize=size, **kw)
-    return y - (len(lines) * size * 1.45) / (PAGE[1] * 72) - 0.012
+@dataclass
+class Page:
+    """A laid-out page: the figure and what did not fit (for the technical notes)."""
+
+    figure: plt.Figure
+    overflow: list[str] = field(default_factory=list)
+    overflow_headings: list[str] = field(default_factory=list)
+
+
+class _Column:
+    """Places wrapped text blocks from the top of the page down, measuring each."""
+
+    def __init__(self, fig: plt.Figure, top_in: float):
+        self.fig = fig
+        self.y = top_in  # inches from the bottom of the page
+        self.left = MARGINS[0]
+        self.width = PAGE[0] - MARGINS[0] - MARGINS[1]
+        self.renderer = fig.canvas.get_renderer()
+
+    def _draw(self, text: str, size: float, indent: float, **kw):
+        chars = max(20, int((self.width - indent) * 72 / (size * 0.52)))
+        while True:
+            body = "\n".join(textwrap.wrap(plain_text(text), chars)) or " "
+            artist = self.fig.text(
+                (self.left + indent) / PAGE[0],
+                self.y / PAGE[1],
+                body,
+                ha="left",
+                va="top",
+                fontsize=size,
+                linespacing=1.3,
+                **kw,
+            )
+            box = artist.get_window_extent(renderer=self.renderer)
+            right_in = box.x1 / self.fig.dpi
+            if right_in <= self.left + self.width or chars <= 20:
+                return artist, box.height / self.fig.dpi
+            artist.remove()
+            chars -= 4
+
+    def height(self, text: str, size: float, indent: float = 0.0, **kw) -> float:
+        artist, height = self._draw(text, size, indent, **kw)
+        artist.remove()
+        return height
+
+    def add(self, text: str, size: float, *, indent: float = 0.0, gap: float = 0.08, **kw):
+        _, height = self._draw(text, size, indent, **kw)
+        self.y -= height + gap
 
 
 @styled
@@ -36,67 +88,138 @@ def build_briefing(
     intervention: Intervention,
     *,
     caveats: list[str] | None = None,
-) -> plt.Figure:
+    notes_name: str = "the technical notes",
+) -> Page:
+    """Lay out the one-page briefing; what does not fit goes to ``Page.overflow``."""
     fig = plt.figure(figsize=PAGE)
-    y = 0.965
-    y = _block(fig, y, f"{info.place}: {verdict.title}", size=19, width=48, fontweight="bold")
-    y = _block(
-        fig,
-        y,
-        f"Briefing on {intervention.topic} · data as of {info.as_of}",
-        size=10.5,
-        width=95,
-        color="#555",
-    )
-    ax = fig.add_axes([0.1, y - 0.36, 0.86, 0.33])
-    draw_main(ax, result, intervention)
-    ax.legend(loc="upper left", fontsize=8.5, framealpha=0.9)
-    ax.tick_params(labelsize=9.5)
-    ax.yaxis.label.set_size(10)
-    for t in ax.texts:
-        t.set_fontsize(9.5)
-    y = y - 0.40
-    y = _block(fig, y, "What the data say", size=13, width=80, fontweight="bold")
-    for sentence in verdict.sentences[:2]:
-        y = _block(fig, y, "• " + sentence, size=11, width=88)
-    y = _block(fig, y, "• " + verdict.when_we_will_know, size=11, width=88)
-    y -= 0.01
-    y = _block(fig, y, "Caveats", size=13, width=80, fontweight="bold")
-    for caveat in [verdict.caveat, *(caveats or [])]:
-        y = _block(fig, y, "• " + caveat, size=10, width=96)
-    y -= 0.01
-    rr = verdict.numbers
-    method = (
-        f"Method: interrupted time-series regression ({result.spec.family}, "
-        f"{result.spec.estimator} estimator, {result.n_pre} months before and "
-        f"{result.n_post} from {rr['first_post_month']}); the verdict needs "
-        f"{verdict.criteria['min_post_months']} months of data and "
-        f"{verdict.criteria['target_power']:.0%} power to detect a "
-        f"{verdict.criteria['effect_that_matters']:.0%} change. Verdict code: {verdict.label}."
-    )
-    _block(fig, y, method, size=9, width=110, color="#333")
-    fig.text(
-        0.07,
-        0.02,
-        "\n".join(textwrap.wrap(plain_text(info.footnote()), 120)),
-        fontsize=8,
-        color="#555",
-        va="bottom",
-    )
     fig.patches.append(
         plt.Rectangle(
             (0.0, 0.995), 1.0, 0.005, transform=fig.transFigure, color=PALETTE["intervention"]
         )
     )
+    col = _Column(fig, PAGE[1] - MARGINS[2])
+    # footer first: its top is the floor of everything else
+    footer = fig.text(
+        MARGINS[0] / PAGE[0],
+        MARGINS[3] / PAGE[1],
+        "\n".join(textwrap.wrap(plain_text(info.footnote()), 118)),
+        fontsize=7.5,
+        color="#555",
+        va="bottom",
+        ha="left",
+    )
+    floor = MARGINS[3] + footer.get_window_extent(col.renderer).height / fig.dpi + 0.12
+
+    col.add(f"{info.place}: {verdict.title}", 18, fontweight="bold", gap=0.06)
+    period = wording.data_through(info.data_through) if info.data_through else info.as_of
+    col.add(
+        f"Briefing on {intervention.topic} · {period} · run {info.run_date}",
+        9.5,
+        color="#555",
+        gap=0.12,
+    )
+
+    must = [("heading", "What the data say")] + [
+        ("bullet", s) for s in (verdict.headline, verdict.supporting, verdict.when_we_will_know)
+    ]
+    optional = [("heading", "Caveats")] + [
+        ("bullet", c) for c in [verdict.caveat, *(caveats or [])]
+    ]
+    method = (
+        f"Method: interrupted time-series regression ({result.spec.family}, "
+        f"{result.spec.estimator} estimator; {wording.plural(result.n_pre, 'month')} before and "
+        f"{wording.plural(result.n_post, 'month')} from {wording.month(result.first_post_month)}). "
+        f"The verdict needs {verdict.criteria['min_post_months']} months of data and "
+        f"{wording.percent(verdict.criteria['target_power'])} power to detect a "
+        f"{wording.percent(verdict.criteria['effect_that_matters'])} change; "
+        f"intervals at {wording.level(result.spec.confidence_level)}."
+    )
+    sizes = {"heading": 12.5, "bullet": 10.5}
+
+    def block_height(kind: str, text: str) -> float:
+        if kind == "heading":
+            return col.height(text, sizes[kind], fontweight="bold") + 0.06
+        return col.height("• " + text, sizes[kind], indent=0.1) + 0.07
+
+    must_h = sum(block_height(k, t) for k, t in must)
+    pointer = f"More caveats and the method are in {notes_name}."
+    pointer_h = col.height(pointer, 9.5) + 0.1
+    legend_room = 0.75
+    free = col.y - floor - must_h - legend_room - 0.35
+    optional_h = sum(block_height(k, t) for k, t in optional) + col.height(method, 8.5) + 0.2
+    fig_h = max(FIGURE_HEIGHT[1], min(FIGURE_HEIGHT[0], free - optional_h))
+    ax = fig.add_axes(
+        [
+            (MARGINS[0] + 0.55) / PAGE[0],
+            (col.y - 0.25 - fig_h) / PAGE[1],
+            (col.width - 0.6) / PAGE[0],
+            fig_h / PAGE[1],
+        ]
+    )
+    draw_main(ax, result, intervention)
+    ax.tick_params(labelsize=9)
+    ax.yaxis.label.set_size(10)
+    for text in ax.texts:
+        text.set_fontsize(9.5)
+    legend_box = ax.get_legend().get_window_extent(col.renderer)
+    col.y = legend_box.y0 / fig.dpi - 0.15
+
+    def place(kind: str, text: str) -> None:
+        if kind == "heading":
+            col.add(text, sizes[kind], fontweight="bold", gap=0.06)
+        else:
+            col.add("• " + text, sizes[kind], indent=0.1, gap=0.07)
+
+    for kind, text in must:
+        place(kind, text)
+    col.y -= 0.06
+    overflow: list[str] = []
+    rest = [*optional, ("method", method)]
+    for i, (kind, text) in enumerate(rest):
+        needed = col.height(text, 8.5) + 0.05 if kind == "method" else block_height(kind, text)
+        after = rest[i + 1 :]
+        room = col.y - floor - (pointer_h if after else 0.0)
+        if needed > room or (kind == "heading" and block_height(*after[0]) + needed > room):
+            overflow = [t for k, t in rest[i:] if k != "heading"]
+            break
+        if kind == "method":
+            col.add(text, 8.5, color="#333", gap=0.05)
+        else:
+            place(kind, text)
+    if overflow:
+        col.add(pointer, 9.5, color="#333", fontstyle="italic")
+    return Page(fig, overflow, ["Caveats and method"] if overflow else [])
+
+
+@styled
+def build_notes(info: RunInfo, title: str, items: list[str]) -> plt.Figure:
+    """The technical notes: what did not fit on the briefing page, on a page of its own."""
+    fig = plt.figure(figsize=PAGE)
+    col = _Column(fig, PAGE[1] - MARGINS[2])
+    col.add(f"{info.place}: technical notes", 16, fontweight="bold", gap=0.06)
+    col.add(f"Accompanies the briefing “{title}”", 9.5, color="#555", gap=0.15)
+    for item in items:
+        col.add("• " + item, 10.5, indent=0.1, gap=0.08)
+    fig.text(
+        MARGINS[0] / PAGE[0],
+        MARGINS[3] / PAGE[1],
+        "\n".join(textwrap.wrap(plain_text(info.footnote()), 118)),
+        fontsize=7.5,
+        color="#555",
+        va="bottom",
+        ha="left",
+    )
     return fig
 
 
-def write_briefing_pdf(fig: plt.Figure, dest: Path | str, title: str) -> Path:
-    """Write the briefing as a one-page PDF, atomically."""
+def write_briefing_pdf(fig: plt.Figure | Page, dest: Path | str, title: str) -> Path:
+    """Write a page as a one-page PDF, atomically (dates pinned: same input, same bytes)."""
+    figure = fig.figure if isinstance(fig, Page) else fig
     dest = Path(dest)
-    with project_style(), atomic_path(dest) as tmp, PdfPages(tmp, metadata={"Title": title}) as pdf:
-        pdf.savefig(fig)
-    plt.close(fig)
+    metadata = {"Title": plain_text(title), "CreationDate": None, "Creator": None}
+    with project_style(), atomic_path(dest) as tmp, PdfPages(tmp, metadata=metadata) as pdf:
+        pdf.savefig(figure)
+    plt.close(figure)
     return dest
 
 

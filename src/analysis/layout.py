@@ -111,6 +111,11 @@ class RunLayout:
         return self.paths.reports / f"{self.stem('briefing')}.pdf"
 
     @property
+    def briefing_notes(self) -> Path:
+        """The technical notes: what did not fit on the one-page briefing."""
+        return self.paths.reports / f"{self.stem('briefing_notes')}.pdf"
+
+    @property
     def briefing_html(self) -> Path:
         return self.paths.reports / f"{self.stem('briefing')}.html"
 

@@ -158,7 +158,10 @@ class PowerAnalysis:
 
 
 def _first_crossing(horizons, powers, target, current) -> int | None:
-    """Further months until power first reaches ``target`` (linear interpolation)."""
+    """Further months until power first reaches ``target`` (linear interpolation); only the
+    horizons from ``current`` on count (the curve before it is drawn, not forecast)."""
+    pairs = [(h, p) for h, p in zip(horizons, powers, strict=True) if h >= current]
+    horizons, powers = [h for h, _ in pairs], [p for _, p in pairs]
     for i, (h, p) in enumerate(zip(horizons, powers, strict=True)):
         if p >= target:
             if i == 0:
@@ -170,8 +173,10 @@ def _first_crossing(horizons, powers, target, current) -> int | None:
 
 
 def default_horizons(current: int, max_post: int) -> list[int]:
+    """Post lengths at which power is evaluated: a grid over the whole planning horizon
+    (so the curve shows where we came from too) and the current length."""
     grid = [3, 6, 9, 12, 18, 24, 30, 36, 48, 60, 72, 96, 120]
-    return sorted({current, *[h for h in grid if current < h <= max_post]})
+    return sorted({current, *[h for h in grid if h <= max_post]})
 
 
 def power_analysis(
@@ -202,7 +207,7 @@ def power_analysis(
         est_power = [simulate_power(pre, h, estimated, **kw) for h in horizons]
     else:
         est_power = [float("nan")] * len(horizons)
-    power_now = matters[0]
+    power_now = matters[horizons.index(current)]
     mde_now = _mde(pre, current, target_power, kw) if mde else None
     return PowerAnalysis(
         effect_that_matters=effect_that_matters,

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from analysis import config
+from analysis import config, wording
 from analysis.interventions import Intervention
 from analysis.models import ITSResult
 from analysis.power import PowerAnalysis
@@ -43,7 +43,7 @@ def title(label: str, intervention: Intervention) -> str:
 
 def months(n: int) -> str:
     """'1 month', '3 months'."""
-    return f"{n} month" if n == 1 else f"{n} months"
+    return wording.plural(n, "month")
 
 
 def decide_label(
@@ -104,6 +104,56 @@ class Verdict:
     def sentences(self) -> list[str]:
         return [self.headline, self.supporting, self.caveat]
 
+    def readable(self) -> list[tuple[str, str]]:
+        """The numbers behind the verdict as (what, value) pairs a non-specialist can read."""
+        n = self.numbers
+        c = self.criteria
+        level = wording.level(n["confidence_level"])
+        rows = [
+            ("Verdict", self.title),
+            ("Change against the projection", wording.percent(n["rate_ratio"] - 1, signed=True)),
+            (
+                f"{level} {n['interval']} interval of the change",
+                f"{wording.percent(n['rate_ratio_lower'] - 1, signed=True)} to "
+                f"{wording.percent(n['rate_ratio_upper'] - 1, signed=True)}",
+            ),
+            (
+                "Chance of a difference this large with no real change",
+                wording.p_value(n["p_value"]),
+            ),
+            (
+                "Homicides above (+) or below (−) the projection, in total",
+                f"{wording.count(n['cumulative_difference'])} ("
+                f"{wording.count(n['cumulative_difference_lower'])} to "
+                f"{wording.count(n['cumulative_difference_upper'])})",
+            ),
+            ("Months of data before", str(n["n_pre_months"])),
+            (
+                "Months of data since",
+                f"{n['n_post_months']} (at least {c['min_post_months']} needed)",
+            ),
+            ("Data through", wording.month(n["last_month"] + "-01")),
+        ]
+        if n.get("power_now") is not None:
+            rows.append(
+                (
+                    f"Chance now of detecting a {wording.percent(c['effect_that_matters'])} drop",
+                    f"{wording.percent(n['power_now'])} (target "
+                    f"{wording.percent(c['target_power'])})",
+                )
+            )
+        if n.get("mde_now") is not None:
+            rows.append(("Smallest drop detectable now", wording.percent(n["mde_now"])))
+        return rows
+
+    @property
+    def subtitle(self) -> str:
+        """Under the title: the number that supports the verdict (the estimate with its
+        interval; after the reason, when the verdict is not about the estimate)."""
+        if self.label.startswith("significant"):
+            return self.headline
+        return f"{self.headline} {self.supporting}"
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -134,31 +184,33 @@ def decide(
         min_post_months=min_post_months,
         target_power=target_power,
     )
-    level = f"{result.spec.confidence_level:.0%}"
-    pct, lo, hi = ((rr[k] - 1) * 100 for k in ("estimate", "lower", "upper"))
+    level = wording.level(result.spec.confidence_level)
+    pct = rr["estimate"] - 1
     cum = result.effects.loc["cumulative_difference"]
-    start = f"{result.first_post_month:%B %Y}"
+    start = wording.month(result.first_post_month)
     last = result.months[-1]
     n_post = result.n_post
     word = "lower" if pct < 0 else "higher"
     estimate_sentence = (
-        f"Over the {months(n_post)} from {start} to {last:%B %Y}, homicides in {place} were "
-        f"{abs(pct):.0f}% {word} than the trend {intervention.before} predicts "
-        f"({level} {rr['interval']} interval: {_signed(lo)} to {_signed(hi)}; about "
-        f"{abs(cum['estimate']):.0f} {'fewer' if cum['estimate'] < 0 else 'more'} homicides)."
+        f"Over the {months(n_post)} from {start} to {wording.month(last)}, homicides in "
+        f"{place} were {wording.percent(abs(pct))} {word} than the trend "
+        f"{intervention.before} predicts ({level} {rr['interval']} interval: "
+        f"{wording.percent(rr['lower'] - 1, signed=True)} to "
+        f"{wording.percent(rr['upper'] - 1, signed=True)}), "
+        f"{_total(cum['estimate'], cum['lower'], cum['upper'])}."
     )
     matters = power.effect_that_matters if power else config.EFFECT_THAT_MATTERS
     if label == "significant_drop" or label == "significant_rise":
         headline = estimate_sentence
         supporting = (
-            f"The {level} interval excludes no change (p = {rr['p_value']:.2g}); "
-            f"{n_post} months of data are in, more than the minimum of {min_post_months}."
+            f"The {level} interval excludes no change ({wording.p_value(rr['p_value'])}); "
+            f"{months(n_post)} of data are in, at least the {min_post_months} the verdict needs."
         )
     elif label == "no_detectable_change":
         headline = (
-            f"No change in homicides in {place} can be detected over the {n_post} months since "
-            f"{start}, although a {matters:.0%} drop would have been detected "
-            f"{power_now:.0%} of the time."
+            f"No change in homicides in {place} can be detected over the {months(n_post)} "
+            f"since {start}, although a {wording.percent(matters)} drop would have been "
+            f"detected {wording.percent(power_now)} of the time."
         )
         supporting = estimate_sentence
     else:
@@ -175,7 +227,8 @@ def decide(
         else:
             headline = (
                 f"The data since {start} cannot yet tell a real change from chance: a "
-                f"{matters:.0%} drop would be detected only {power_now:.0%} of the time."
+                f"{wording.percent(matters)} drop would be detected only "
+                f"{wording.percent(power_now)} of the time."
             )
         supporting = estimate_sentence
     caveat = (
@@ -191,7 +244,7 @@ def decide(
         "p_value": rr["p_value"],
         "interval": rr["interval"],
         "confidence_level": result.spec.confidence_level,
-        "relative_change_percent": pct,
+        "relative_change_percent": pct * 100,
         "cumulative_difference": float(cum["estimate"]),
         "cumulative_difference_lower": float(cum["lower"]),
         "cumulative_difference_upper": float(cum["upper"]),
@@ -262,8 +315,27 @@ def data_caveats(
     return out
 
 
-def _signed(x: float) -> str:
-    return f"{x:+.0f}%"
+def _fewer_more(x: float) -> str:
+    n = round(abs(x))
+    return "none" if n == 0 else f"{n:,d} {'fewer' if x < 0 else 'more'}"
+
+
+def _total(estimate: float, lower: float, upper: float) -> str:
+    """'about 64 fewer homicides (between 35 and 90 fewer)' or '... (between 20 fewer and 5
+    more)': the running total and its interval in words."""
+    n = round(abs(estimate))
+    noun = "homicide" if n == 1 else "homicides"
+    if n == 0:
+        head = "about as many homicides as projected"
+    else:
+        head = f"about {n:,d} {'fewer' if estimate < 0 else 'more'} {noun}"
+    lo, hi = sorted((lower, upper), key=abs)
+    if round(lower) < 0 < round(upper) or round(lower) == 0 or round(upper) == 0:
+        span = f"between {_fewer_more(lower)} and {_fewer_more(upper)}"
+    else:
+        side = "fewer" if upper < 0 else "more"
+        span = f"between {round(abs(lo)):,d} and {round(abs(hi)):,d} {side}"
+    return f"{head} ({span})"
 
 
 def _at_least(months: int | None, floor: int) -> int | None:
@@ -313,5 +385,5 @@ def _when_sentence(
         )
     text = "; ".join(parts)
     if floor > 0:
-        text += f" (the verdict needs at least {min_post} months of data)"
+        text += f"; the verdict needs at least {min_post} months of data"
     return text[0].upper() + text[1:] + "."

@@ -26,18 +26,48 @@ def briefing_markdown(place: str, verdict) -> str:
     return "\n\n".join([title, *(escape_markdown(p) for p in parts), *caveats])
 
 
-def export_html(notebook: Path, dest: Path) -> Path:
-    """The executed notebook as HTML without code cells."""
+#: Cells with this tag (the notebook's notes for developers) are left out of the page.
+DEVELOPER_TAG = "developer"
+
+
+def export_html(notebook: Path, dest: Path, title: str = "Briefing") -> Path:
+    """The executed notebook as a standalone HTML page: no code, no cell tagged
+    ``developer``, ``title`` as the browser title, alt text on every figure."""
     import nbformat
     from nbconvert import HTMLExporter
+    from traitlets.config import Config
 
     nb = nbformat.read(notebook, as_version=4)
-    exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
-    )
+    nb.cells = [c for c in nb.cells if DEVELOPER_TAG not in c.get("metadata", {}).get("tags", [])]
+    nb.cells = [c for c in nb.cells if "parameters" not in c.get("metadata", {}).get("tags", [])]
+    nb.cells = [
+        c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])
+    ]
+    nb.metadata["title"] = title
+    config = Config()
+    config.HTMLExporter.exclude_input = True
+    config.HTMLExporter.exclude_input_prompt = True
+    config.HTMLExporter.exclude_output_prompt = True
+    exporter = HTMLExporter(config=config)
     exporter.log.setLevel(logging.ERROR)  # its missing-alt warning: we set alt below
-    body, _ = exporter.from_notebook_node(nb)
-    return write_text_atomic(dest, with_alt_text(body, nb))
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return write_text_atomic(dest, _finish_page(with_alt_text(body, nb), title))
+
+
+def _finish_page(page: str, title: str) -> str:
+    """The browser title, and images that never overflow a narrow window."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, features="html.parser")
+    if soup.title is None and soup.head is not None:
+        soup.head.append(soup.new_tag("title"))
+    if soup.title is not None:
+        soup.title.string = title
+    if soup.head is not None:
+        style = soup.new_tag("style")
+        style.string = "img { max-width: 100%; height: auto; } table { max-width: 100%; }"
+        soup.head.append(style)
+    return str(soup)
 
 
 def with_alt_text(html: str, nb) -> str:

@@ -179,7 +179,12 @@ def run(
                 "unchanged."
             ) from exc
         executed.append(target)
-    export_html(executed[-1], staged.briefing_html)
+    results_doc = json.loads(staged.results.read_text())
+    export_html(
+        executed[-1],
+        staged.briefing_html,
+        title=f"{request.city}: {results_doc['verdict']['title']}",
+    )
     manifest = {
         "run_at": utc_now(),
         "parameters": params,
@@ -189,10 +194,9 @@ def run(
         "outputs": [file_record(p, staging_root) for p in staged_outputs(staging_root)],
     }
     write_json_atomic(staged.provenance, manifest)
-    results = staged.results.read_text()
     promoted = promote(staging_root, paths.root)
     shutil.rmtree(staging_root, ignore_errors=True)
-    verdict = json.loads(results)["verdict"]
+    verdict = results_doc["verdict"]
     return {
         "briefing": final.briefing_pdf,
         "briefing_html": final.briefing_html,

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import __version__, clock, config
-from analysis.briefing import build_briefing, write_briefing_pdf
+from analysis.briefing import build_briefing, build_notes, write_briefing_pdf
 from analysis.cleaning import CleaningOptions, CleaningResult, clean_homicides
 from analysis.config import Paths
 from analysis.core import AnalysisData, Outcome, analyse
@@ -50,7 +50,7 @@ from analysis.series import (
     monthly_counts,
     read_panel,
 )
-from analysis.sources import SOURCES
+from analysis.sources import SOURCES, fetch
 
 
 class PipelineError(AnalysisError):
@@ -61,7 +61,7 @@ def raw_folder(raw_dir: str | Path | None) -> Path:
     return Path(raw_dir) if raw_dir not in (None, "") else Paths().raw
 
 
-def run_info(city: str, as_of: str, inputs_sha: str) -> RunInfo:
+def run_info(city: str, as_of: str, inputs_sha: str, data_through=None) -> RunInfo:
     """What a figure's footnote says; the run date is read from the clock here."""
     return RunInfo(
         place=city,
@@ -69,6 +69,7 @@ def run_info(city: str, as_of: str, inputs_sha: str) -> RunInfo:
         run_date=clock.today().isoformat(),
         input_sha256=inputs_sha,
         code_version=code_version().get("commit") or f"v{__version__}",
+        data_through="" if data_through is None else f"{pd.Timestamp(data_through):%Y-%m}",
     )
 
 
@@ -113,6 +114,8 @@ def stage_clean(
     raw = raw_folder(raw_dir)
     homicides = raw / SOURCES["homicides"].filename
     population = raw / SOURCES["population"].filename
+    if raw_dir in (None, "") and not (homicides.exists() and population.exists()):
+        fetch(paths=Paths())  # a fresh clone in JupyterLab: the data step, from mirror or web
     for path in (homicides, population):
         if not path.exists():
             raise DataUnavailableError(
@@ -159,7 +162,9 @@ def stage_clean(
         ),
         write_json_atomic(layout.inputs, inputs),
     ]
-    info = run_info(city, as_of, cleaning.report["sha256"])
+    complete = city_table.loc[city_table["status"] == "complete", "month"]
+    last = complete.max() if not complete.empty else None
+    info = run_info(city, as_of, cleaning.report["sha256"], last)
     fig, data = descriptive_figure(city_table, city, intervention, info)
     written += export(fig, data, layout.figures, layout.figure_stem("descriptive"))
     return CleanStage(cleaning, series, city_table, intervention, inputs, written)
@@ -220,7 +225,7 @@ def stage_model(
         )
     data = AnalysisData(panel=read_panel(layout.panel), input_sha256=_input_sha(layout))
     outcome = analyse(request, data)
-    info = run_info(request.city, request.as_of, data.input_sha256)
+    info = run_info(request.city, request.as_of, data.input_sha256, outcome.result.months[-1])
     doc = outcome.result.to_dict()
     doc.update(
         {"city": city, "as_of": request.as_of, "measure": measure, "input": layout.panel.name}
@@ -285,7 +290,7 @@ def stage_briefing(
     """The briefing figures, results.json and the one-page PDF, from stage 20's outcome."""
     layout = RunLayout.under(output_root, city, resolve_as_of(as_of))
     outcome = load_outcome(layout)
-    info = run_info(city, layout.as_of, outcome.input_sha256)
+    info = run_info(city, layout.as_of, outcome.input_sha256, outcome.result.months[-1])
     written = []
     for name, (fig, data) in briefing_figures(outcome, info).items():
         written += export(fig, data, layout.figures, layout.figure_stem(name))
@@ -298,7 +303,13 @@ def stage_briefing(
         info,
         outcome.intervention,
         caveats=outcome.verdict.data_caveats,
+        notes_name=layout.briefing_notes.name,
     )
+    if page.overflow:
+        notes = build_notes(info, outcome.verdict.title, page.overflow)
+        written.append(write_briefing_pdf(notes, layout.briefing_notes, "Technical notes"))
+    elif layout.briefing_notes.exists():
+        layout.briefing_notes.unlink()  # an earlier run's notes would not belong to this one
     written.append(write_briefing_pdf(page, layout.briefing_pdf, outcome.verdict.title))
     return BriefingStage(outcome, doc, written)
 
