@@ -17,10 +17,11 @@ export ANALYSIS_RUN_CITY := $(value CITY)
 export ANALYSIS_RUN_AS_OF := $(value AS_OF)
 export ANALYSIS_RUN_INTERVENTION := $(value INTERVENTION)
 export ANALYSIS_RUN_PARAMS := $(value PARAMS)
-unexport CITY AS_OF INTERVENTION PARAMS
+export ANALYSIS_BATCH_ARGS := $(value BATCH)
+unexport CITY AS_OF INTERVENTION PARAMS BATCH
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data run test lint format bench lab clean
+.PHONY: help setup data run batch test test-quick lint format bench lab clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,8 +44,14 @@ data: setup ## fetch the data sources into data/raw (from the ANALYSIS_DATA_MIRR
 run: setup ## run the notebooks for CITY and AS_OF through papermill; print where the briefing is
 	$(PY) -m analysis.cli run --from-environment
 
-test: setup ## run the test suite (the real-data tests need ANALYSIS_DATA_MIRROR or ../shared/data)
+test: setup ## run the whole test suite (what CI runs; real data from ANALYSIS_DATA_MIRROR or ../shared/data)
 	$(PY) -m pytest
+
+test-quick: setup ## the inner loop: every test but the slow simulations and notebook runs
+	$(PY) -m pytest -m "not slow and not notebook" -q
+
+batch: setup ## every city x every as-of month 2012-12..2016-12 on Dask; more options: BATCH="--spec family=negbin"
+	$(PY) -m analysis.cli batch --from 2012-12 --to 2016-12 --from-environment
 
 lint: setup ## ruff lint and format check of code and notebooks
 	$(VENV)/bin/ruff check .
@@ -53,8 +60,9 @@ lint: setup ## ruff lint and format check of code and notebooks
 format: setup ## ruff format code and notebooks
 	$(VENV)/bin/ruff format .
 
-bench: setup ## print model fitting speed (per family, and 1,000 refits)
+bench: setup ## print speed: fits, a full verdict, a batch on Dask vs serial, each against one GLM fit
 	$(PY) benchmarks/bench_models.py
+	$(PY) benchmarks/bench_verdict.py
 
 lab: setup ## open JupyterLab on the notebooks
 	$(VENV)/bin/jupyter lab notebooks

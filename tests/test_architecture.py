@@ -41,10 +41,13 @@ LAYERS = {
     "figures": 11,
     "briefing": 12,
     "pipeline": 13,
-    "cli": 14,
+    "batch": 14,
+    "cli": 15,
 }
 RENDERING = {"figures", "briefing", "pipeline", "cli"}
 PLOTTING = {"matplotlib", "seaborn", "IPython", "papermill", "nbconvert", "nbformat"}
+#: Only the batch module may use the distributed engine.
+ENGINE = {"dask", "distributed"}
 
 
 def _modules():
@@ -96,6 +99,8 @@ def test_imports_point_down(path, top):
                 bad.append(f"line {line}: {name} (layer {LAYERS[target]} >= {LAYERS[top]})")
         elif parts[0] in PLOTTING and top not in RENDERING:
             bad.append(f"line {line}: {name} (plotting/notebook library outside rendering)")
+        elif parts[0] in ENGINE and top != "batch":
+            bad.append(f"line {line}: {name} (only the batch module knows about Dask)")
     assert not bad, f"{path.relative_to(PACKAGE)} imports against ARCHITECTURE.md: {bad}"
 
 

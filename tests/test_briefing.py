@@ -104,6 +104,7 @@ def _briefing(data, city, as_of, folder, *, extra_caveats=()):
 @pytest.mark.realdata
 @pytest.mark.parametrize("as_of", DATES)
 @pytest.mark.parametrize("city", CITIES)
+@pytest.mark.slow
 def test_briefing_fits_one_page_without_overlaps(data, city, as_of, tmp_path):
     pdf, notes, page, outcome = _briefing(data, city, as_of, tmp_path)
     assert count_pdf_pages(pdf) == 1
@@ -116,6 +117,7 @@ def test_briefing_fits_one_page_without_overlaps(data, city, as_of, tmp_path):
 
 
 @pytest.mark.realdata
+@pytest.mark.slow
 def test_many_long_caveats_go_to_the_technical_notes(data, tmp_path):
     long = ["A long caveat that a careful analyst might add. " * 6] * 6
     pdf, notes, page, _ = _briefing(data, "Stockton", "2020-01-01", tmp_path, extra_caveats=long)

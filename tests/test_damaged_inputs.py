@@ -343,6 +343,7 @@ MAKE_ATTACKS = [
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 @pytest.mark.parametrize(("variable", "value"), MAKE_ATTACKS)
+@pytest.mark.slow
 def test_make_passes_variables_without_a_shell(tmp_path, variable, value):
     folder, _ = synthetic_mirror(tmp_path / "mirror")
     marker = tmp_path / "ran"  # ran1 ... ran5

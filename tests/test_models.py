@@ -124,12 +124,14 @@ def _coverage(dgp, row="level_change", truth=TRUE_RR, effect=TRUE_RR, seed=123, 
     [({}, "poisson"), ({"dispersion": 2.0}, "quasipoisson"), ({"dispersion": 2.0}, "negbin")],
     ids=["poisson", "overdispersed-quasipoisson", "overdispersed-negbin"],
 )
+@pytest.mark.slow
 def test_level_change_recovered_and_intervals_cover(dgp, family):
     coverage, est = _coverage(dgp, family=family, robust="none")
     assert abs(np.mean(np.log(est)) - np.log(TRUE_RR)) < 0.02  # unbiased on the log scale
     assert abs(coverage - 0.95) <= 0.03
 
 
+@pytest.mark.slow
 def test_forecast_estimator_prediction_interval_covers_under_no_effect():
     coverage, est = _coverage(
         {},
@@ -144,6 +146,7 @@ def test_forecast_estimator_prediction_interval_covers_under_no_effect():
     assert abs(coverage - 0.95) <= 0.03
 
 
+@pytest.mark.slow
 def test_forecast_estimator_recovers_a_drop():
     coverage, est = _coverage(
         {},
@@ -157,6 +160,7 @@ def test_forecast_estimator_recovers_a_drop():
     assert abs(coverage - 0.95) <= 0.03
 
 
+@pytest.mark.slow
 def test_robust_errors_react_to_autocorrelation():
     """AR(1) noise on the log rate: model-based intervals under-cover; HAC (and 'auto', which
     detects the autocorrelation) cover more often on the same simulated series. Neither
@@ -169,6 +173,7 @@ def test_robust_errors_react_to_autocorrelation():
     assert hac > naive and auto > naive
 
 
+@pytest.mark.slow
 def test_naive_poisson_undercovers_overdispersed_counts():
     coverage, _ = _coverage({"dispersion": 2.0}, family="poisson", robust="none")
     assert coverage < 0.90  # why quasi-Poisson is the default
@@ -350,6 +355,7 @@ def test_the_pretest_level_is_its_own_setting(good):
 @pytest.mark.realdata
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("seasonality", SEASONALITIES)
+@pytest.mark.slow
 def test_stockton_every_family_and_seasonality_at_every_cut(stockton, family, seasonality):
     """Data cut at every month from 2012-12 to 2016-12, both estimators."""
     cuts = pd.date_range("2012-12-01", "2016-12-01", freq="MS")

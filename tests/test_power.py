@@ -26,7 +26,7 @@ SPEC = ITSSpec(
 )
 
 
-def analytic_power(n_pre: int, n_post: int, base: float, effect: float, z: float) -> float:
+def analytic_power_wald(n_pre: int, n_post: int, base: float, effect: float, z: float) -> float:
     """Power of the Wald test of the level change in y ~ 1 + t + post (Poisson, log link).
 
     The variance of the estimate is the inverse Fisher information X' diag(mu) X at the true
@@ -44,6 +44,7 @@ def analytic_power(n_pre: int, n_post: int, base: float, effect: float, z: float
 
 
 @pytest.mark.parametrize(("n_post", "effect"), [(12, -0.2), (24, -0.3)])
+@pytest.mark.slow
 def test_simulated_power_matches_the_wald_test(n_post, effect):
     """Known answer: with a flat Poisson rate of 10 a month, simulated power must agree
     with the analytic Wald power within 3 Monte Carlo standard errors (600 simulations)."""
@@ -51,7 +52,7 @@ def test_simulated_power_matches_the_wald_test(n_post, effect):
     months = pd.date_range("2010-01-01", periods=n_pre, freq="MS")
     pre = PreModel(SPEC, months, np.array([np.log(base), 0.0]), 1.0, 0.0, None)
     simulated = simulate_power(pre, n_post, effect, n_simulations=sims, seed=5)
-    expected = analytic_power(n_pre, n_post, base, effect, SPEC.z)
+    expected = analytic_power_wald(n_pre, n_post, base, effect, SPEC.z)
     mc_se = np.sqrt(expected * (1 - expected) / sims)
     assert 0.2 < expected < 0.95  # a case where the comparison means something
     assert abs(simulated - expected) < 3 * mc_se
@@ -104,3 +105,54 @@ def test_power_grows_with_effect_size(analysis_of_strong_drop):
     small = simulate_power(pre, 12, -0.05, n_simulations=150)
     large = simulate_power(pre, 12, -0.4, n_simulations=150)
     assert small < 0.3 < 0.9 < large
+
+
+@pytest.fixture(scope="module")
+def stockton_pre_models(stockton):
+    """Stockton's pre-period models (data to 2014-12) for both estimators."""
+    from analysis.power import pre_period_model
+
+    return {
+        est: pre_period_model(fit_its(stockton.loc[:"2014-12-01"], estimator=est, robust="none"))
+        for est in ("segmented", "forecast")
+    }
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    ("estimator", "n_post", "effect", "slack"),
+    [
+        ("segmented", 12, -0.2, 0.03),
+        ("segmented", 36, -0.3, 0.03),
+        ("segmented", 24, 0.25, 0.03),
+        ("forecast", 36, -0.3, 0.05),
+    ],
+)
+@pytest.mark.slow
+def test_analytic_power_agrees_with_simulation(
+    stockton_pre_models, estimator, n_post, effect, slack
+):
+    """The analytic Wald power (the default) against 400 simulated series refitted with the
+    analysis' own model: within 3 Monte Carlo standard errors plus ``slack``."""
+    from analysis.power import analytic_power
+
+    pre = stockton_pre_models[estimator]
+    analytic = analytic_power(pre, n_post, effect)
+    simulated = simulate_power(pre, n_post, effect, n_simulations=400, seed=11)
+    mc_se = np.sqrt(analytic * (1 - analytic) / 400)
+    assert 0.1 < analytic < 0.9
+    assert abs(simulated - analytic) <= 3 * mc_se + slack
+
+
+def test_analytic_power_is_the_wald_power_and_grows_with_the_effect():
+    """Known answer: for the flat Poisson case the analytic method is the Wald test's power
+    at the Fisher information (the reference above); no Monte Carlo error."""
+    from analysis.power import analytic_power
+
+    months = pd.date_range("2010-01-01", periods=36, freq="MS")
+    pre = PreModel(SPEC, months, np.array([np.log(10.0), 0.0]), 1.0, 0.0, None)
+    powers = [analytic_power(pre, 12, -e) for e in (0.05, 0.1, 0.2, 0.4)]
+    assert powers == sorted(powers) and powers[-1] > 0.8
+    for n_post, effect in ((12, -0.2), (24, -0.3)):
+        expected = analytic_power_wald(36, n_post, 10.0, effect, SPEC.z)
+        assert analytic_power(pre, n_post, effect) == pytest.approx(expected, rel=1e-9)

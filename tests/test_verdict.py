@@ -49,6 +49,7 @@ def _power(power_now, matters_months, estimated_months, estimated=-0.3, current=
         estimated_effect=estimated,
         target_power=0.8,
         n_simulations=100,
+        method="simulation",
         current_post_months=current,
         power_now=power_now,
         mde_now=0.35,

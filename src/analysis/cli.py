@@ -47,7 +47,131 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="any other notebook parameter, e.g. -p family=negbin -p n_simulations=100",
     )
+    b = sub.add_parser(
+        "batch",
+        help="many cities, as-of dates and specifications at once, on Dask",
+        description="Run a grid of analyses (cities x as-of dates x specifications) through "
+        "the analysis core on Dask and write a summary table (CSV and Parquet) beside a "
+        "manifest. Example: analysis batch --cities Stockton,Fresno --from 2012-12 --to "
+        "2016-12 --spec family=quasipoisson --spec family=negbin",
+    )
+    b.add_argument(
+        "--config", help="a YAML grid: cities, as_of (list or {from, to}), specs, common"
+    )
+    b.add_argument("--cities", help="comma-separated cities (default: every city in the data)")
+    b.add_argument("--as-of", action="append", default=[], help="an as-of date (repeatable)")
+    b.add_argument("--from", dest="first", help="first as-of month, YYYY-MM (1st of each month)")
+    b.add_argument("--to", dest="last", help="last as-of month, YYYY-MM")
+    b.add_argument(
+        "--spec",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE[,NAME=VALUE]",
+        help="one specification of the grid (repeatable), e.g. family=negbin,harmonics=2",
+    )
+    b.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter common to every item, e.g. -p min_post_months=12",
+    )
+    b.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:8786)")
+    b.add_argument("--workers", type=int, help="worker processes of the local cluster")
+    b.add_argument("--serial", action="store_true", help="run here one by one, without Dask")
+    b.add_argument("--out", help="output folder (default build/batch/<time>)")
+    b.add_argument("--mirror", help=f"folder of upstream files (default ${config.MIRROR_ENV})")
+    b.add_argument(
+        "--from-environment",
+        action="store_true",
+        help="also take options from ANALYSIS_BATCH_ARGS (how `make batch BATCH=...` passes them)",
+    )
+    b.add_argument(
+        "--figures",
+        action="store_true",
+        help="afterwards, in a separate step, draw the main figure of every item that ran",
+    )
     return p
+
+
+def _pairs(text: str, what: str) -> dict:
+    out = {}
+    for item in [t for t in text.split(",") if t.strip()]:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise AnalysisError(f"{what} {item!r}: write NAME=VALUE, e.g. family=negbin")
+        out[name.strip()] = _value(value.strip())
+    return out
+
+
+def _batch(args) -> int:
+    """`analysis batch`: clean the data once, run the grid, write the table."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from analysis.batch import describe, grid, load_grid, month_range, run_batch, write_batch
+    from analysis.cleaning import city_names
+    from analysis.config import Paths
+    from analysis.core import AnalysisData
+    from analysis.layout import batch_folder
+    from analysis.pipeline import clean_inputs, ensure_raw, project_registry
+
+    spec = (
+        load_grid(args.config)
+        if args.config
+        else {"cities": [], "as_of": [], "specs": [], "common": {}}
+    )
+    common = {
+        **spec["common"],
+        **{k: v for p in args.parameter for k, v in _pairs(p, "-p").items()},
+    }
+    specs = [_pairs(s, "--spec") for s in args.spec] or spec["specs"] or [{}]
+    as_ofs = list(args.as_of) or spec["as_of"]
+    if args.first or args.last:
+        if not (args.first and args.last):
+            raise AnalysisError("--from and --to go together, e.g. --from 2012-12 --to 2016-12")
+        as_ofs += month_range(args.first, args.last)
+    if not as_ofs:
+        raise AnalysisError("no as-of date: give --as-of, --from/--to, or as_of in --config")
+    paths = Paths()
+    ensure_raw(paths, args.mirror)
+    cleaning, population, (homicides, _) = clean_inputs()
+    cities = (
+        [c.strip() for c in args.cities.split(",") if c.strip()]
+        if args.cities
+        else spec["cities"] or sorted(city_names(homicides))
+    )
+    data = AnalysisData(
+        incidents=cleaning.incidents,
+        population=population,
+        input_sha256=cleaning.report["sha256"],
+    )
+    items = grid(cities, as_ofs, specs, registry=project_registry(), **common)
+    table = run_batch(
+        items, data, scheduler=args.scheduler, workers=args.workers, serial=args.serial
+    )
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = Path(args.out) if args.out else batch_folder(paths, stamp)
+    manifest = {
+        "inputs": {"homicides_sha256": cleaning.report["sha256"]},
+        "engine": "serial" if args.serial else (args.scheduler or "dask LocalCluster"),
+        "grid": {"cities": cities, "as_of": as_ofs, "specs": specs, "common": common},
+        "items_detail": describe(items),
+    }
+    written = write_batch(table, folder, manifest)
+    if args.figures:
+        from analysis.batch import draw_figures
+
+        draw_figures(items, table, data, folder)
+    counts = table["status"].value_counts().to_dict()
+    print(
+        f"Batch: {len(table)} item(s), {counts.get('ok', 0)} ok, {counts.get('failed', 0)} failed"
+    )
+    print(f"Summary (CSV):     {written['csv']}")
+    print(f"Summary (Parquet): {written['parquet']}")
+    print(f"Manifest:          {written['manifest']}")
+    return 0 if counts.get("ok", 0) else 1
 
 
 def _value(text: str):
@@ -94,7 +218,16 @@ def _from_environment(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "command", "") == "batch" and args.from_environment:
+        extra = os.environ.get("ANALYSIS_BATCH_ARGS", "")
+        try:
+            words = shlex.split(extra)
+        except ValueError as exc:
+            print(f"error: BATCH={extra!r}: {exc}", file=sys.stderr)
+            return 1
+        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), *words])
     try:
         if args.command == "fetch":
             from analysis.sources import fetch
@@ -105,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             for name, entry in manifest["files"].items():
                 print(f"{name}: sha256 {entry['sha256'][:16]}… from {entry['origin']}")
             return 0
+        if args.command == "batch":
+            return _batch(args)
         from analysis.pipeline import run
 
         if args.from_environment:

@@ -112,7 +112,10 @@ MIN_POST_MONTHS = 12
 EFFECT_THAT_MATTERS = 0.20
 #: Power needed before "no detectable change" may be said.
 TARGET_POWER = 0.80
-#: Simulated series per power evaluation.
+#: How power is computed: "analytic" (the Wald test at the expected information; count
+#: families) or "simulation" (refitting simulated series; always for the gaussian family).
+POWER_METHOD = "analytic"
+#: Simulated series per power evaluation (method "simulation").
 POWER_SIMULATIONS = 200
 #: Longest post-intervention period (months) considered by "when will we know".
 POWER_MAX_POST_MONTHS = 60

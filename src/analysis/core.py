@@ -38,6 +38,7 @@ class VerdictCriteria:
     target_power: float = config.TARGET_POWER
     n_simulations: int = config.POWER_SIMULATIONS
     max_post_months: int = config.POWER_MAX_POST_MONTHS
+    power_method: str = config.POWER_METHOD
 
     def __post_init__(self):
         def whole(v, low):
@@ -56,6 +57,13 @@ class VerdictCriteria:
             ("target_power", share(self.target_power), "a probability, e.g. 0.8"),
             ("n_simulations", whole(self.n_simulations, 1), "a whole number, e.g. 200"),
             ("max_post_months", whole(self.max_post_months, 1), "a whole number, e.g. 60"),
+        )
+        checks += (
+            (
+                "power_method",
+                self.power_method in ("analytic", "simulation"),
+                "'analytic' or 'simulation'",
+            ),
         )
         for name, ok, hint in checks:
             if not ok:
@@ -171,6 +179,7 @@ def analyse(request: AnalysisRequest, data: AnalysisData) -> Outcome:
         n_simulations=c.n_simulations,
         max_post_months=c.max_post_months,
         seed=request.seed,
+        method=c.power_method,
     )
     verdict = decide(
         result,

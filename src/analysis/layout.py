@@ -33,6 +33,16 @@ def slug(text: str) -> str:
     return out
 
 
+def batch_folder(paths: Paths, stamp: str) -> Path:
+    """Where a batch writes its table, manifest and figures: ``build/batch/<stamp>``."""
+    return paths.root / "build" / "batch" / stamp
+
+
+def batch_figure_stem(item: int, city: str, as_of: str, spec: str) -> str:
+    """File stem of one batch item's figure: ``00012_stockton_2013-02-01_family-negbin``."""
+    return f"{item:05d}_{slug(city)}_{as_of}_{slug(spec)}"
+
+
 @dataclass(frozen=True)
 class RunLayout:
     """Paths of one run: ``stockton_2013-01-09_main.png`` and the like, under ``root``."""

@@ -11,8 +11,6 @@ import json
 from importlib import resources
 from typing import TYPE_CHECKING
 
-import jsonschema
-
 from analysis.jsonable import jsonable
 from analysis.models import ITSResult
 from analysis.power import PowerAnalysis
@@ -84,4 +82,6 @@ def results_document(
 
 def validate(doc: dict) -> None:
     """Raise jsonschema.ValidationError if ``doc`` does not follow the schema."""
+    import jsonschema  # imported here: it takes seconds, and only writing results needs it
+
     jsonschema.validate(doc, schema())

@@ -82,6 +82,42 @@ def _dated(frame: pd.DataFrame) -> pd.DataFrame:
 # --- stage 10 -----------------------------------------------------------------------
 
 
+def clean_inputs(
+    raw_dir: str | Path | None = None,
+    *,
+    identical_rows: str = "victims",
+    allow_implausible_population: bool = False,
+) -> tuple[CleaningResult, pd.DataFrame, tuple[Path, Path]]:
+    """The cleaned homicide rows and the checked populations, once, from ``data/raw`` (or
+    ``raw_dir``); on a fresh clone the data are fetched first (mirror or web)."""
+    raw = raw_folder(raw_dir)
+    homicides = raw / SOURCES["homicides"].filename
+    population = raw / SOURCES["population"].filename
+    if raw_dir in (None, "") and not (homicides.exists() and population.exists()):
+        fetch(paths=Paths())  # a fresh clone in JupyterLab: the data step, from mirror or web
+    for path in (homicides, population):
+        if not path.exists():
+            raise DataUnavailableError(
+                f"{path} is missing: run `make data` (or `analysis fetch`), with "
+                f"{config.MIRROR_ENV} pointing at a mirror folder if there is no network"
+            )
+    cleaning = clean_homicides(homicides, CleaningOptions(identical_rows=identical_rows))
+    people = load_population(population)
+    odd = implausible_population(people, cleaning.incidents["city"].unique())
+    if odd and not allow_implausible_population:
+        shown = "; ".join(
+            f"line {o['line']}: {o['city']} {o['year']} {o['population']:,.0f} (neighbouring "
+            f"years {', '.join(f'{n:,.0f}' for n in o['neighbours'])})"
+            for o in odd[:5]
+        )
+        raise SchemaError(
+            f"{population}: implausible population, more than {config.POPULATION_JUMP_FACTOR}"
+            f" times every neighbouring year: {shown}. Correct the file, or run with "
+            "-p allow_implausible_population=true to use it as it is"
+        )
+    return cleaning, people, (homicides, population)
+
+
 @dataclass
 class CleanStage:
     cleaning: CleaningResult
@@ -111,33 +147,13 @@ def stage_clean(
     ``allow_implausible_population``.
     """
     as_of = resolve_as_of(as_of)
-    raw = raw_folder(raw_dir)
-    homicides = raw / SOURCES["homicides"].filename
-    population = raw / SOURCES["population"].filename
-    if raw_dir in (None, "") and not (homicides.exists() and population.exists()):
-        fetch(paths=Paths())  # a fresh clone in JupyterLab: the data step, from mirror or web
-    for path in (homicides, population):
-        if not path.exists():
-            raise DataUnavailableError(
-                f"{path} is missing: run `make data` (or `analysis fetch`), with "
-                f"{config.MIRROR_ENV} pointing at a mirror folder if there is no network"
-            )
     registry = project_registry(registry_path)
     intervention = registry.intervention_for(city, intervention_date)
-    cleaning = clean_homicides(homicides, CleaningOptions(identical_rows=identical_rows))
-    people = load_population(population)
-    odd = implausible_population(people, cleaning.incidents["city"].unique())
-    if odd and not allow_implausible_population:
-        shown = "; ".join(
-            f"line {o['line']}: {o['city']} {o['year']} {o['population']:,.0f} (neighbouring "
-            f"years {', '.join(f'{n:,.0f}' for n in o['neighbours'])})"
-            for o in odd[:5]
-        )
-        raise SchemaError(
-            f"{population}: implausible population, more than {config.POPULATION_JUMP_FACTOR}"
-            f" times every neighbouring year: {shown}. Correct the file, or run with "
-            "-p allow_implausible_population=true to use it as it is"
-        )
+    cleaning, people, (homicides, population) = clean_inputs(
+        raw_dir,
+        identical_rows=identical_rows,
+        allow_implausible_population=allow_implausible_population,
+    )
     series = monthly_counts(
         cleaning.incidents,
         as_of=as_of,
@@ -149,7 +165,8 @@ def stage_clean(
         raise SeriesError(f"city={city!r} is not in {homicides.name}; cities there: {cities}")
     layout = RunLayout.under(output_root, city, as_of)
     city_table = series.frame[series.frame["city"] == city].reset_index(drop=True)
-    inputs = [file_record(homicides, raw.parent.parent), file_record(population, raw.parent.parent)]
+    root = homicides.parent.parent.parent  # the project of data/raw/<file>
+    inputs = [file_record(homicides, root), file_record(population, root)]
     written = [
         write_csv_atomic(layout.incidents, cleaning.incidents),
         write_csv_atomic(layout.quarantine, cleaning.quarantine),

@@ -1,0 +1,115 @@
+"""Speed of a verdict, of a batch on Dask, and of `analysis run`, each against a floor.
+
+Run with ``make bench`` (needs the data: ANALYSIS_DATA_MIRROR or data/raw). Prints figures
+and asserts nothing about time: this machine is shared and noisy, so every figure is also
+given as a ratio against the floor measured in the same run, one statsmodels GLM fit of
+Stockton's series (quasi-Poisson, the default specification's design).
+
+    python benchmarks/bench_verdict.py [--skip-run] [--skip-batch]
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import statsmodels.api as sm
+
+from analysis import AnalysisData, analyse
+from analysis.batch import grid, month_range, run_batch
+from analysis.cleaning import clean_homicides
+from analysis.config import MIRROR_ENV, Paths, project_root
+from analysis.models import design
+from analysis.pipeline import make_request, project_registry
+from analysis.series import load_population, monthly_counts
+
+
+def data_folder():
+    from pathlib import Path
+
+    for candidate in (
+        os.environ.get(MIRROR_ENV),
+        Paths().raw,
+        project_root().parent / "shared/data",
+    ):
+        if candidate and (Path(candidate) / "homicide-data.csv").exists():
+            return Path(candidate)
+    sys.exit(f"no data: set {MIRROR_ENV} or run `make data`")
+
+
+def median_seconds(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    folder = data_folder()
+    cleaning = clean_homicides(folder / "homicide-data.csv")
+    population = load_population(folder / "population_1980_2017_census_ca_cities.csv")
+    data = AnalysisData(incidents=cleaning.incidents, population=population)
+    registry = project_registry()
+    request = make_request("Stockton", "2020-01-01", registry=registry)
+    series = monthly_counts(cleaning.incidents, as_of="2020-01-01", population=population)
+    stockton = series.city("Stockton")
+    t0 = int(stockton.index.get_loc(request.spec.first_post_month()))
+    X = design(stockton.index, t0, request.spec, intervention=True).to_numpy()
+    y = stockton["count"].to_numpy(float)
+    offset = np.log(stockton["population"].to_numpy(float))
+
+    def floor():
+        sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(scale="X2")
+
+    base = median_seconds(floor, 50)
+    print(f"floor: one GLM fit of Stockton's 120 months        {base * 1e3:8.2f} ms  (1.0x)")
+    analyse(request, data)
+    verdict = median_seconds(lambda: analyse(request, data), 10)
+    print(
+        f"full verdict (panel, fit, analytic power, verdict) {verdict * 1e3:8.2f} ms  "
+        f"({verdict / base:.0f}x the floor)"
+    )
+    sim = make_request("Stockton", "2020-01-01", registry=registry, power_method="simulation")
+    simulated = median_seconds(lambda: analyse(sim, data), 1)
+    print(
+        f"full verdict with simulated power (200 draws)     {simulated:8.2f} s   "
+        f"({simulated / base:.0f}x the floor; {simulated / verdict:.0f}x the analytic one)"
+    )
+    if "--skip-batch" not in sys.argv:
+        cities = sorted(set(cleaning.incidents["city"]))
+        items = grid(cities, month_range("2012-12", "2016-12"), [{}], registry=registry)
+        start = time.perf_counter()
+        serial = run_batch(items, data, serial=True, progress=False)
+        serial_s = time.perf_counter() - start
+        start = time.perf_counter()
+        dask = run_batch(items, data, workers=os.cpu_count(), progress=False)
+        dask_s = time.perf_counter() - start
+        ok = int((dask["status"] == "ok").sum())
+        print(
+            f"batch {len(items)} items ({len(cities)} cities x 49 months), {ok} ok: "
+            f"serial {serial_s:6.1f} s ({serial_s / base:.0f}x the floor), "
+            f"Dask LocalCluster {os.cpu_count()} workers {dask_s:6.1f} s "
+            f"(with start-up; speed-up {serial_s / dask_s:.2f}x)"
+        )
+        assert (serial["status"] == dask["status"]).all()
+    if "--skip-run" not in sys.argv:
+        env = {**os.environ, MIRROR_ENV: str(folder)}
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "analysis.cli", "run", "--as-of", "2020-01-01"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        run_s = time.perf_counter() - start
+        print(f"`analysis run` (three notebook kernels), data present {run_s:6.1f} s wall")
+
+
+if __name__ == "__main__":
+    main()
