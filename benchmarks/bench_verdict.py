@@ -22,23 +22,12 @@ import statsmodels.api as sm
 from analysis import AnalysisData, analyse
 from analysis.batch import grid, month_range, run_batch
 from analysis.cleaning import clean_homicides
-from analysis.config import MIRROR_ENV, Paths, project_root
+from analysis.config import MIRROR_ENV
 from analysis.models import design
 from analysis.pipeline import make_request, project_registry
 from analysis.series import load_population, monthly_counts
 
-
-def data_folder():
-    from pathlib import Path
-
-    for candidate in (
-        os.environ.get(MIRROR_ENV),
-        Paths().raw,
-        project_root().parent / "shared/data",
-    ):
-        if candidate and (Path(candidate) / "homicide-data.csv").exists():
-            return Path(candidate)
-    sys.exit(f"no data: set {MIRROR_ENV} or run `make data`")
+from bench_models import data_folder  # the same data as the fitting benchmark
 
 
 def median_seconds(fn, repeat: int) -> float:

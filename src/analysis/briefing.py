@@ -80,6 +80,19 @@ class _Column:
         self.y -= height + gap
 
 
+def _footer(fig: plt.Figure, info: RunInfo):
+    """The source line at the foot of a page (drawn first: its top is everyone's floor)."""
+    return fig.text(
+        MARGINS[0] / PAGE[0],
+        MARGINS[3] / PAGE[1],
+        "\n".join(textwrap.wrap(plain_text(info.footnote()), 118)),
+        fontsize=7.5,
+        color="#555",
+        va="bottom",
+        ha="left",
+    )
+
+
 @styled
 def build_briefing(
     result: ITSResult,
@@ -99,15 +112,7 @@ def build_briefing(
     )
     col = _Column(fig, PAGE[1] - MARGINS[2])
     # footer first: its top is the floor of everything else
-    footer = fig.text(
-        MARGINS[0] / PAGE[0],
-        MARGINS[3] / PAGE[1],
-        "\n".join(textwrap.wrap(plain_text(info.footnote()), 118)),
-        fontsize=7.5,
-        color="#555",
-        va="bottom",
-        ha="left",
-    )
+    footer = _footer(fig, info)
     floor = MARGINS[3] + footer.get_window_extent(col.renderer).height / fig.dpi + 0.12
 
     col.add(f"{info.place}: {verdict.title}", 18, fontweight="bold", gap=0.06)
@@ -200,15 +205,7 @@ def build_notes(info: RunInfo, title: str, items: list[str]) -> plt.Figure:
     col.add(f"Accompanies the briefing “{title}”", 9.5, color="#555", gap=0.15)
     for item in items:
         col.add("• " + item, 10.5, indent=0.1, gap=0.08)
-    fig.text(
-        MARGINS[0] / PAGE[0],
-        MARGINS[3] / PAGE[1],
-        "\n".join(textwrap.wrap(plain_text(info.footnote()), 118)),
-        fontsize=7.5,
-        color="#555",
-        va="bottom",
-        ha="left",
-    )
+    _footer(fig, info)
     return fig
 
 
