@@ -58,6 +58,29 @@ class PreModel:
     scale: float
     nb_alpha: float
     population: np.ndarray | None  # per pre month, for the offset
+    #: Designs and means for the longest post period asked so far (shorter ones are slices).
+    _arrays: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def arrays(self, n_post: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(X, Xc_aligned, Xc, mu0)`` for the pre period plus ``n_post`` months: the design
+        with and without the intervention terms (the latter also aligned to the former's
+        columns) and the expected counts without a change. Built once for the longest
+        period asked and sliced (the rows of a design do not depend on its length)."""
+        t0 = len(self.months)
+        if self._arrays.get("n_post", -1) < n_post:
+            months, mu0, _ = self.means(n_post)
+            full = design(months, t0, self.spec, intervention=True)
+            cf = design(months, t0, self.spec, intervention=False)
+            self._arrays.update(
+                n_post=n_post,
+                X=full.to_numpy(),
+                Xc_aligned=cf.reindex(columns=full.columns, fill_value=0.0).to_numpy(),
+                Xc=cf.to_numpy(),
+                mu0=mu0,
+            )
+        rows = slice(0, t0 + n_post)
+        a = self._arrays
+        return a["X"][rows], a["Xc_aligned"][rows], a["Xc"][rows], a["mu0"][rows]
 
     def means(self, n_post: int) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray | None]:
         """Months, expected counts and offsets for the pre period plus ``n_post`` months."""
@@ -149,7 +172,7 @@ def analytic_power(pre: PreModel, n_post: int, effect: float) -> float:
     spec = pre.spec
     if spec.family == "gaussian":
         raise ValueError("analytic power is for the count families; use simulation")
-    months, mu0, _ = pre.means(n_post)
+    X, Xc_aligned, Xc, mu0 = pre.arrays(n_post)
     t0 = len(pre.months)
     beta = np.log1p(effect)
     post = slice(t0, None)
@@ -157,17 +180,11 @@ def analytic_power(pre: PreModel, n_post: int, effect: float) -> float:
     mu[post] = mu[post] * (1.0 + effect)
     z = spec.z
     if spec.estimator == "segmented":
-        X = design(months, t0, spec, intervention=True).to_numpy()
         V = _information_inverse(spec, X, mu, pre)
-        Xc = design(months, t0, spec, intervention=False)
-        Xc = Xc.reindex(
-            columns=design(months, t0, spec, intervention=True).columns, fill_value=0.0
-        ).to_numpy()
         fit, cf = mu[post], mu0[post]
-        g = (fit @ X[post]) / fit.sum() - (cf @ Xc[post]) / cf.sum()
+        g = (fit @ X[post]) / fit.sum() - (cf @ Xc_aligned[post]) / cf.sum()
         se = float(np.sqrt(g @ V @ g))
     else:
-        Xc = design(months, t0, spec, intervention=False).to_numpy()
         V = _information_inverse(spec, Xc[:t0], mu0[:t0], pre)
         cf = mu0[post]
         g = cf @ Xc[post]
