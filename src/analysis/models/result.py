@@ -189,39 +189,27 @@ class ITSResult:
         if "average" in self._cache:
             return self._cache["average"]
         z = self.spec.z
-        post = slice(self.t0, None)
-        cf_post = self.counterfactual[post]
-        if self.spec.estimator == "segmented":
-            fit_post = self.fitted[post]
+        if self.count_family or self.spec.estimator == "forecast":
+            ratio, spread = self._running_ratio()
+            r, sd = float(ratio[-1]), float(spread[-1])
+            with np.errstate(over="ignore"):  # a degenerate fit gives inf, not a crash
+                est, lo, hi = r, r / np.exp(z * sd), r * np.exp(z * sd)
+            p = wald_p(float(np.log(max(r, 1e-12))), sd)
+        else:
+            post = slice(self.t0, None)
+            cf_post, fit_post = self.counterfactual[post], self.fitted[post]
             Xf = self.X_full.to_numpy()[post]
-            V = self._cov(self.X_full)
             Xc_full = self.X_cf.reindex(columns=self.X_full.columns, fill_value=0.0)
             Xc_full = Xc_full.to_numpy()[post]
-            if self.count_family:
-                g = (fit_post @ Xf) / fit_post.sum() - (cf_post @ Xc_full) / cf_post.sum()
-                log_r = np.log(fit_post.sum() / cf_post.sum())
-                se = float(np.sqrt(g @ V @ g))
-                lo, hi, p = wald(log_r, se, z)
-                with np.errstate(over="ignore"):  # a degenerate fit gives inf, not a crash
-                    est, lo, hi = np.exp(log_r), np.exp(lo), np.exp(hi)
-            else:
-                r = fit_post.sum() / cf_post.sum()
-                g = Xf.sum(0) / cf_post.sum() - fit_post.sum() * Xc_full.sum(0) / cf_post.sum() ** 2
-                se = float(np.sqrt(g @ V @ g))
-                est = r
-                lo, hi, p = wald(r, se, z, null=1.0)
+            r = fit_post.sum() / cf_post.sum()
+            g = Xf.sum(0) / cf_post.sum() - fit_post.sum() * Xc_full.sum(0) / cf_post.sum() ** 2
+            se = float(np.sqrt(g @ self._cov(self.X_full) @ g))
+            est = r
+            lo, hi, p = wald(r, se, z, null=1.0)
+        if self.spec.estimator == "segmented":
             interval = "confidence"
             desc = "post-period rate ratio minus 1: fitted over counterfactual"
         else:
-            total_obs = self.observed[post].sum()
-            total_cf = cf_post.sum()
-            var = self._cf_sum_variance(post) + self._obs_variance(cf_post).sum()
-            sd = float(np.sqrt(var) / total_cf)  # sd of log(sum) (log-normal approximation)
-            r = total_obs / total_cf
-            est = r
-            with np.errstate(over="ignore"):
-                lo, hi = r / np.exp(z * sd), r * np.exp(z * sd)
-            p = wald_p(float(np.log(max(r, 1e-12))), sd)
             interval = "prediction"
             desc = "post-period rate ratio minus 1: observed over forecast counterfactual"
         name = "average_relative_effect"
@@ -229,12 +217,15 @@ class ITSResult:
         self._cache["average"] = row
         return row
 
-    def _running_ratio_bounds(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """Count families: the post-period rate ratio's interval over the first 1, 2, ...
-        post months (the last is the primary effect's), for the running total."""
-        if not self.count_family:
-            return None
-        z = self.spec.z
+    def _running_ratio(self) -> tuple[np.ndarray, np.ndarray]:
+        """The post-period rate ratio over the first 1, 2, ... post months and the standard
+        deviation of its log; the interval is ``ratio * exp(+-z sd)``. The last month's is
+        the primary effect. For count families; the forecast estimator also for gaussian.
+
+        Segmented: fitted over counterfactual sums, sd by the delta method (confidence).
+        Forecast: observed over projected sums, sd of the log of the sum from the
+        projection's uncertainty plus the noise of new months (prediction; a log-normal
+        approximation)."""
         post = slice(self.t0, None)
         cf = self.counterfactual[post]
         C = np.cumsum(cf)
@@ -245,24 +236,12 @@ class ITSResult:
             F = np.cumsum(fit)
             g = np.cumsum(fit[:, None] * Xf, axis=0) / F[:, None]
             g = g - np.cumsum(cf[:, None] * Xc, axis=0) / C[:, None]
-            se = np.sqrt(np.einsum("ij,jk,ik->i", g, self._cov(self.X_full), g))
-            with np.errstate(over="ignore", divide="ignore"):
-                log_r = np.log(F / C)
-                return np.exp(log_r - z * se), np.exp(log_r + z * se)
-        G = np.cumsum(cf[:, None] * self.X_cf.to_numpy()[post], axis=0)
+            return F / C, np.sqrt(np.einsum("ij,jk,ik->i", g, self._cov(self.X_full), g))
+        X = self.X_cf.to_numpy()[post]
+        G = np.cumsum(cf[:, None] * X if self.count_family else X, axis=0)
         var = np.einsum("ij,jk,ik->i", G, self._cov(self.X_cf), G)
         var = var + np.cumsum(self._obs_variance(cf))
-        sd = np.sqrt(var) / C
-        r = np.cumsum(self.observed[post]) / C
-        with np.errstate(over="ignore"):
-            return r / np.exp(z * sd), r * np.exp(z * sd)
-
-    def _cf_sum_variance(self, post) -> float:
-        """Variance of the sum of counterfactual means over ``post`` (delta method)."""
-        mu = self.counterfactual[post]
-        X = self.X_cf.to_numpy()[post]
-        g = (mu @ X) if self.count_family else X.sum(0)
-        return float(g @ self._cov(self.X_cf) @ g)
+        return np.cumsum(self.observed[post]) / C, np.sqrt(var) / C
 
     @property
     def rate_ratio(self) -> dict:
@@ -310,16 +289,17 @@ class ITSResult:
         diff = y - mu
         cum = np.cumsum(diff)
         cum_lo, cum_hi = cum - z * np.sqrt(var_cum), cum + z * np.sqrt(var_cum)
-        ratios = self._running_ratio_bounds()
-        if ratios is not None:
+        if self.count_family:
+            ratio, spread = self._running_ratio()
             cum_obs = np.cumsum(y)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                implied_lo = cum_obs * (1 - 1 / ratios[0])
-                implied_hi = cum_obs * (1 - 1 / ratios[1])
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                implied_lo = cum_obs * (1 - np.exp(z * spread) / ratio)
+                implied_hi = cum_obs * (1 - 1 / (ratio * np.exp(z * spread)))
             usable = (cum_obs > 0) & np.isfinite(implied_lo) & np.isfinite(implied_hi)
             cum_lo = np.where(usable, implied_lo, cum_lo)
             cum_hi = np.where(usable, implied_hi, cum_hi)
-        kind = "prediction" if self.spec.estimator == "forecast" or ratios is None else "confidence"
+        segmented_count = self.spec.estimator == "segmented" and self.count_family
+        kind = "confidence" if segmented_count else "prediction"
         frame = pd.DataFrame(
             {
                 "month": self.months[post],
