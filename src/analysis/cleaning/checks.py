@@ -21,13 +21,8 @@ def cross_row_checks(kept: list[dict], options: CleaningOptions, quarantine) -> 
     seen_uids: dict[str, int] = {}
     for row in kept:
         if row["uid"] in seen_uids:
-            quarantine(
-                row["line"],
-                row["uid"],
-                row["city"],
-                row["date"].strftime("%Y%m%d"),
-                "duplicate_uid",
-                f"first seen on line {seen_uids[row['uid']]}",
+            quarantine_row(
+                quarantine, row, "duplicate_uid", f"first seen on line {seen_uids[row['uid']]}"
             )
             continue
         seen_uids[row["uid"]] = row["line"]
@@ -42,11 +37,9 @@ def cross_row_checks(kept: list[dict], options: CleaningOptions, quarantine) -> 
         for row in survivors:
             expected = usual[row["city"]]
             if row["state"] != expected:
-                quarantine(
-                    row["line"],
-                    row["uid"],
-                    row["city"],
-                    row["date"].strftime("%Y%m%d"),
+                quarantine_row(
+                    quarantine,
+                    row,
                     "city_state_mismatch",
                     f"state {_state(row['state'])}: the city's other rows say {_state(expected)}",
                 )
@@ -64,11 +57,9 @@ def cross_row_checks(kept: list[dict], options: CleaningOptions, quarantine) -> 
             result.append(row)
             continue
         if options.identical_rows == "duplicates":
-            quarantine(
-                row["line"],
-                row["uid"],
-                row["city"],
-                row["date"].strftime("%Y%m%d"),
+            quarantine_row(
+                quarantine,
+                row,
                 "duplicate_row",
                 f"identical but for the uid to {first['uid']} (line {first['line']})",
             )
@@ -78,6 +69,18 @@ def cross_row_checks(kept: list[dict], options: CleaningOptions, quarantine) -> 
                 r["notes"].append("identical_to_other_row")
         result.append(row)
     return result
+
+
+def quarantine_row(quarantine, row: dict, reason: str, detail: str = "", city: str | None = None):
+    """Quarantine a parsed row (its line, uid, city and date) for ``reason``."""
+    quarantine(
+        row["line"],
+        row["uid"],
+        row["city"] if city is None else city,
+        row["date"].strftime("%Y%m%d"),
+        reason,
+        detail,
+    )
 
 
 def _state(value: str) -> str:

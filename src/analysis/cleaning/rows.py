@@ -9,7 +9,12 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import clock
-from analysis.cleaning.checks import cleaning_report, cross_row_checks, finish_incidents
+from analysis.cleaning.checks import (
+    cleaning_report,
+    cross_row_checks,
+    finish_incidents,
+    quarantine_row,
+)
 from analysis.cleaning.fields import parse_age, parse_coord, parse_date
 from analysis.cleaning.lines import (
     DIGITS,
@@ -198,13 +203,12 @@ def _normalise_cities(kept: list[dict], options: CleaningOptions, quarantine) ->
     for row in kept:
         key = row["city"].casefold()
         if sizes[key] < options.min_city_rows:
-            quarantine(
-                row["line"],
-                row["uid"],
-                "",
-                row["date"].strftime("%Y%m%d"),
+            quarantine_row(
+                quarantine,
+                row,
                 "rare_city",
                 f"{sizes[key]} row(s) with this city name, fewer than {options.min_city_rows}",
+                city="",
             )
             continue
         if row["city"] != canonical[key]:
