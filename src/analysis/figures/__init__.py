@@ -43,7 +43,13 @@ def plot(outcome: Outcome, kind: str = "main", info: RunInfo | None = None):
     ``kind``: main, effect, power, fit, diagnostics or descriptive. The numbers behind it
     are ``outcome.result.get_plot_data()`` / ``effect_frame()`` / ``outcome.power.frame()``.
     """
-    info = info or RunInfo(outcome.city, outcome.request.as_of, "", outcome.input_sha256 or "-")
+    info = info or RunInfo(
+        outcome.city,
+        outcome.request.as_of,
+        "live (not exported)",
+        outcome.input_sha256 or "-",
+        data_through=f"{outcome.result.months[-1]:%Y-%m}",
+    )
     o = outcome
     makers = {
         "main": lambda: main_figure(o.result, o.verdict, info, o.intervention),

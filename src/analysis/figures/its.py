@@ -165,7 +165,7 @@ def _draw_monthly(ax, result: ITSResult, effects: pd.DataFrame) -> list:
             color="#9ecae1",
             mfc=PALETTE["observed"],
             mec=PALETTE["observed"],
-            label=f"each month, {level} interval with monthly noise",
+            label=f"each month, {level} prediction interval (monthly noise)",
         ),
     ]
     if result.spec.estimator == "segmented":

@@ -38,11 +38,8 @@ def export_html(notebook: Path, dest: Path, title: str = "Briefing") -> Path:
     from traitlets.config import Config
 
     nb = nbformat.read(notebook, as_version=4)
-    nb.cells = [c for c in nb.cells if DEVELOPER_TAG not in c.get("metadata", {}).get("tags", [])]
-    nb.cells = [c for c in nb.cells if "parameters" not in c.get("metadata", {}).get("tags", [])]
-    nb.cells = [
-        c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])
-    ]
+    hidden = {DEVELOPER_TAG, "parameters", "injected-parameters"}
+    nb.cells = [c for c in nb.cells if not hidden & set(c.get("metadata", {}).get("tags", []))]
     nb.metadata["title"] = title
     config = Config()
     config.HTMLExporter.exclude_input = True
