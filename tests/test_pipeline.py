@@ -51,15 +51,15 @@ def test_injected_parameters_are_read_back(project):
 
 def test_files_written_and_traceable(project):
     paths, out = project
-    assert out["verdict"] == "too_early"
+    assert out["verdict"] == "cannot_tell"
     assert not (paths.root / "build" / "state").exists()  # the private state is not promoted
     assert out["briefing"].exists() and count_pdf_pages(out["briefing"]) == 1
     html = out["briefing_html"].read_text()
-    assert "stage_briefing(" not in html and "Still really early to tell" in html
-    assert 'alt="Stockton: Still really early to tell' in html  # figures carry alt text
+    assert "stage_briefing(" not in html and "This analysis cannot tell" in html
+    assert 'alt="Stockton: This analysis cannot tell' in html  # figures carry alt text
     results = json.loads(out["results"].read_text())
     validate(results)
-    assert results["verdict"]["label"] == "too_early"
+    assert results["verdict"]["label"] == "cannot_tell"
     assert results["model"]["sample"]["n_post"] == 2
     for name in ("main", "effect", "power", "diagnostics", "fit", "descriptive"):
         for ext in ("png", "svg", "pdf", "csv"):
@@ -162,7 +162,10 @@ def test_html_briefing_renders_in_a_browser(project, tmp_path, width):
     than the window (a desktop and a phone width)."""
     _, out = project
     seen = open_in_browser(out["briefing_html"], tmp_path, width=width)
-    assert seen["title"] == "Stockton: Still really early to tell whether homicides changed"
+    assert seen["title"] == (
+        "Stockton: This analysis cannot tell whether homicides changed since the CHP "
+        "partnership began"
+    )
     assert seen["images"] >= 3 and seen["broken"] == 0 and seen["without_alt"] == 0
     assert not seen["overflow"], seen["too_wide"]
 

@@ -36,17 +36,32 @@ def test_power_boundary_decides_between_no_change_and_too_early():
     assert label(lower=0.8, upper=1.2, power=None) == "too_early"
 
 
+def test_planning_horizon_decides_between_too_early_and_cannot_tell():
+    """Waiting helps only if power reaches the target within the planning horizon."""
+    assert label(n_post=3, power_plan=0.85, plan_months=12) == "too_early"
+    assert label(n_post=3, power_plan=0.27, plan_months=12) == "cannot_tell"
+    # the window is complete and the interval includes 1 without enough power: cannot tell
+    assert label(n_post=12, lower=0.8, upper=1.2, power=0.27, plan_months=12) == "cannot_tell"
+    assert label(n_post=6, lower=0.8, upper=1.2, power=0.5, power_plan=0.9, plan_months=12) == (
+        "too_early"
+    )
+    # significance is not affected by the horizon
+    assert label(n_post=12, power_plan=0.27, plan_months=12) == "significant_drop"
+
+
 def test_reasons_explain_the_label():
-    _, reasons = decide_label(3, 0.5, 0.9, 0.2)
-    assert reasons == ["only 3 months complete since the intervention; the minimum is 12"]
+    _, reasons = decide_label(3, 0.5, 0.9, 0.2, power_plan=0.3, plan_months=12)
+    assert reasons == [
+        "only 3 months complete since the intervention; the minimum is 12",
+        "power for the change that matters stays at 30% after 12 months (target 80%)",
+    ]
     _, reasons = decide_label(30, 0.8, 1.1, 0.85)
     assert any("includes 1" in r for r in reasons) and any("85% power" in r for r in reasons)
 
 
-def _power(power_now, matters_months, estimated_months, estimated=-0.3, current=24):
+def _power(power_now, matters_months, current=24):
     return PowerAnalysis(
         effect_that_matters=0.2,
-        estimated_effect=estimated,
         target_power=0.8,
         n_simulations=100,
         method="simulation",
@@ -55,9 +70,7 @@ def _power(power_now, matters_months, estimated_months, estimated=-0.3, current=
         mde_now=0.35,
         horizons=[current],
         power_matters=[power_now],
-        power_estimated=[0.5],
         months_to_know_matters=matters_months,
-        months_to_know_estimated=estimated_months,
     )
 
 
@@ -68,7 +81,7 @@ def result():
 
 
 def test_decide_writes_sentences_from_the_numbers(result):
-    v = decide(result, _power(0.5, 10, None), place="Testville")
+    v = decide(result, _power(0.5, 10), place="Testville")
     rr = result.rate_ratio
     assert v.label in LABELS
     assert v.title == title(v.label, Intervention(start=result.spec.intervention))
@@ -76,16 +89,16 @@ def test_decide_writes_sentences_from_the_numbers(result):
     assert pct in v.headline + v.supporting
     assert "Testville" in v.headline + v.supporting
     assert "after about 10 months more" in v.when_we_will_know
-    assert "would not be, within 60 months" in v.when_we_will_know
+    assert "estimated so far" not in v.when_we_will_know  # no observed power
     assert v.numbers["n_post_months"] == 24 and v.numbers["power_now"] == 0.5
     assert v.to_dict()["label"] == v.label and len(v.sentences) == 3
 
 
 def test_when_we_will_know_respects_the_minimum_post_period(result):
-    v = decide(result, _power(0.9, 0, 2), place="Testville", min_post_months=30)
+    v = decide(result, _power(0.9, 0), place="Testville", min_post_months=30)
     assert v.label == "too_early"  # 24 < 30 months
     assert v.numbers["months_to_know_effect_that_matters"] == 6
-    assert v.numbers["months_to_know_estimated_effect"] == 6
+    assert "months_to_know_estimated_effect" not in v.numbers
     assert "at least 30 months" in v.when_we_will_know
 
 

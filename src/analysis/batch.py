@@ -262,7 +262,7 @@ def draw_figures(items, table: pd.DataFrame, data: AnalysisData, folder: Path) -
             request.as_of,
             utc_now()[:10],
             data.input_sha256 or "-",
-            data_through=f"{outcome.result.months[-1]:%Y-%m}",
+            data_through=f"{outcome.data_through:%Y-%m}",
         )
         fig, frame = main_figure(outcome.result, outcome.verdict, info, outcome.intervention)
         name = batch_figure_stem(i, request.city, request.as_of, label)

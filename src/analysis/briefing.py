@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
 from analysis import wording
@@ -21,6 +22,7 @@ from analysis.figures import PALETTE, RunInfo, draw_main, plain_text, project_st
 from analysis.interventions import Intervention
 from analysis.models import ITSResult
 from analysis.provenance import atomic_path
+from analysis.robustness import Robustness
 from analysis.verdict import Verdict
 
 PAGE = (8.5, 11.0)
@@ -102,6 +104,7 @@ def build_briefing(
     *,
     caveats: list[str] | None = None,
     notes_name: str = "the technical notes",
+    later: pd.Series | None = None,
 ) -> Page:
     """Lay out the one-page briefing; what does not fit goes to ``Page.overflow``."""
     fig = plt.figure(figsize=PAGE)
@@ -124,8 +127,13 @@ def build_briefing(
         gap=0.12,
     )
 
+    said = [verdict.headline, verdict.supporting]
+    if verdict.qualifier:
+        said.append(verdict.qualifier)
+    if verdict.robustness_summary:
+        said.append(f"{verdict.robustness_summary} Details are in {notes_name}.")
     must = [("heading", "What the data say")] + [
-        ("bullet", s) for s in (verdict.headline, verdict.supporting, verdict.when_we_will_know)
+        ("bullet", s) for s in (*said, verdict.when_we_will_know)
     ]
     optional = [("heading", "Caveats")] + [
         ("bullet", c) for c in [verdict.caveat, *(caveats or [])]
@@ -161,7 +169,7 @@ def build_briefing(
             fig_h / PAGE[1],
         ]
     )
-    draw_main(ax, result, intervention)
+    draw_main(ax, result, intervention, later=later)
     ax.tick_params(labelsize=9)
     ax.yaxis.label.set_size(10)
     for text in ax.texts:
@@ -198,7 +206,8 @@ def build_briefing(
 
 @styled
 def build_notes(info: RunInfo, title: str, items: list[str]) -> plt.Figure:
-    """The technical notes: what did not fit on the briefing page, on a page of its own."""
+    """The technical notes' first page: what did not fit on the briefing page and the
+    checks in detail (the forest and placebo figures follow it in the same PDF)."""
     fig = plt.figure(figsize=PAGE)
     col = _Column(fig, PAGE[1] - MARGINS[2])
     col.add(f"{info.place}: technical notes", 16, fontweight="bold", gap=0.06)
@@ -209,14 +218,58 @@ def build_notes(info: RunInfo, title: str, items: list[str]) -> plt.Figure:
     return fig
 
 
-def write_briefing_pdf(fig: plt.Figure | Page, dest: Path | str, title: str) -> Path:
-    """Write a page as a one-page PDF, atomically (dates pinned: same input, same bytes)."""
-    figure = fig.figure if isinstance(fig, Page) else fig
+def robustness_notes(rb: Robustness, place: str) -> list[str]:
+    """The checks in detail for the technical notes: comparison cities and why, the
+    synthetic control, what could not be checked."""
+    table = rb.controls[rb.controls["role"] != "analysed"]
+    usable = table[table["eligible"]]
+    out = []
+    if len(usable):
+        out.append(
+            "Comparison cities: "
+            + "; ".join(f"{r.city} ({r.reason})" for r in usable.itertuples())
+            + "."
+        )
+    shown = table[~table["eligible"]].head(8)
+    if len(shown):
+        more = len(table[~table["eligible"]]) - len(shown)
+        out.append(
+            "Not used as comparisons: "
+            + "; ".join(f"{r.city}: {r.reason}" for r in shown.itertuples())
+            + (f"; and {more} more (results.json lists them all)" if more > 0 else "")
+            + "."
+        )
+    if rb.synthetic is not None:
+        sc = rb.synthetic
+        weights = ", ".join(f"{c} {w:.2f}" for c, w in sc["weights"].items())
+        out.append(
+            f"Synthetic control ({sc['method']}): weights {weights}; pre-period fit (RMSPE) "
+            f"{sc['pre_rmspe']:.2f} homicides per 100,000 a month. Without the intercept the "
+            f"best weighted average of the comparison cities would sit at 1/"
+            f"{sc['level_matched_pre_ratio']:.2f} of {place}'s pre-period level."
+        )
+    out += rb.notes
+    out.append(
+        "The figures after this page draw every estimate side by side (the verdict's, each "
+        "period, the comparison cities, the synthetic control and each sensitivity analysis) "
+        "and the real estimate against fake start dates and fake treated cities."
+    )
+    return out
+
+
+def write_briefing_pdf(
+    fig: plt.Figure | Page | list[plt.Figure], dest: Path | str, title: str
+) -> Path:
+    """Write a page (or several) as a PDF, atomically (dates pinned: same input, same
+    bytes)."""
+    figures = fig if isinstance(fig, list) else [fig.figure if isinstance(fig, Page) else fig]
     dest = Path(dest)
     metadata = {"Title": plain_text(title), "CreationDate": None, "Creator": None}
     with project_style(), atomic_path(dest) as tmp, PdfPages(tmp, metadata=metadata) as pdf:
-        pdf.savefig(figure)
-    plt.close(figure)
+        for figure in figures:
+            pdf.savefig(figure)
+    for figure in figures:
+        plt.close(figure)
     return dest
 
 

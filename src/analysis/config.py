@@ -97,7 +97,8 @@ DEFAULT_ESTIMATOR = "segmented"
 #: but its post-period average leans on extrapolating an uncertain slope change, so its
 #: power falls as the post period grows.
 DEFAULT_IMPACT = "level"
-#: Robust errors: "auto" switches to Newey-West (HAC) when residual autocorrelation is found.
+#: Robust errors: "auto" switches to Newey-West (HAC) when residual autocorrelation is found
+#: and the HAC interval of the intervention terms is wider (it never narrows an interval).
 DEFAULT_ROBUST = "auto"
 #: Seasonal lag at which residual autocorrelation is tested.
 AUTOCORRELATION_LAGS = 12
@@ -121,3 +122,23 @@ POWER_SIMULATIONS = 200
 POWER_MAX_POST_MONTHS = 60
 #: Seed of every simulation the project runs, so reruns give the same numbers.
 SEED = 20121101
+
+# --- robustness: the checks behind a verdict ----------------------------------------
+
+#: The pre-declared evaluation window: the verdict's primary estimate covers the first
+#: this-many post-intervention months (later months are reported as their own period).
+EVALUATION_WINDOW_MONTHS = 12
+#: A comparison city needs at least this many complete months before the intervention.
+CONTROL_MIN_PRE_MONTHS = 36
+#: A programme in a comparison city that starts within this many months of the
+#: intervention disqualifies it as a control.
+CONTROL_CONCURRENT_MONTHS = 12
+#: Placebo dates in time need at least this many months of data before them.
+PLACEBO_MIN_PRE_MONTHS = 24
+#: Event-study bins (months) and how many pre-intervention bins get their own estimate
+#: (earlier months are the reference).
+EVENT_STUDY_BIN_MONTHS = 3
+EVENT_STUDY_PRE_BINS = 8
+#: Projection over the last pre-period year beyond this ratio (either way) counts as a
+#: heavy extrapolation of the trend.
+EXTRAPOLATION_RATIO = 1.25

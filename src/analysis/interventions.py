@@ -91,6 +91,11 @@ class Intervention:
         return f"homicides and the {self._what}" if self.named else f"homicides {self.around}"
 
     @property
+    def during(self) -> str:
+        """Label of its active months: 'during the CHP partnership'."""
+        return f"during the {self._what}" if self.named else "while it was active"
+
+    @property
     def around(self) -> str:
         return f"before and after {self._month}"
 

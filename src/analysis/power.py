@@ -201,7 +201,6 @@ class PowerAnalysis:
     """Power now, the minimum detectable effect, and when we will know."""
 
     effect_that_matters: float
-    estimated_effect: float
     target_power: float
     n_simulations: int
     current_post_months: int
@@ -211,10 +210,14 @@ class PowerAnalysis:
     mde_now: float | None
     horizons: list[int] = field(default_factory=list)
     power_matters: list[float] = field(default_factory=list)
-    power_estimated: list[float] = field(default_factory=list)
     months_to_know_matters: int | None = None
-    months_to_know_estimated: int | None = None
     max_post_months: int = config.POWER_MAX_POST_MONTHS
+
+    def at(self, months: int) -> float:
+        """Power for the change that matters after ``months`` post months (a horizon)."""
+        if months not in self.horizons:
+            raise ValueError(f"power was not evaluated at {months} post months")
+        return self.power_matters[self.horizons.index(months)]
 
     @property
     def mc_se_now(self) -> float:
@@ -236,9 +239,7 @@ class PowerAnalysis:
                     if self.n_simulations
                     else np.zeros_like(matters)
                 ),
-                "power_estimated_effect": self.power_estimated,
                 "effect_that_matters": self.effect_that_matters,
-                "estimated_effect": self.estimated_effect,
                 "target_power": self.target_power,
                 "n_simulations": self.n_simulations,
                 "method": self.method,
@@ -266,11 +267,11 @@ def _first_crossing(horizons, powers, target, current) -> int | None:
     return None
 
 
-def default_horizons(current: int, max_post: int) -> list[int]:
+def default_horizons(current: int, max_post: int, also: tuple[int, ...] = ()) -> list[int]:
     """Post lengths at which power is evaluated: a grid over the whole planning horizon
-    (so the curve shows where we came from too) and the current length."""
+    (so the curve shows where we came from too), the current length and ``also``."""
     grid = [3, 6, 9, 12, 18, 24, 30, 36, 48, 60, 72, 96, 120]
-    return sorted({current, *[h for h in grid if h <= max_post]})
+    return sorted({current, *also, *[h for h in grid if h <= max_post]})
 
 
 def power_analysis(
@@ -283,12 +284,13 @@ def power_analysis(
     seed: int = config.SEED,
     mde: bool = True,
     method: str = config.POWER_METHOD,
+    also: tuple[int, ...] = (),
 ) -> PowerAnalysis:
-    """Power for a drop of ``effect_that_matters`` and for the estimated effect.
-
-    Evaluated over the planning horizon up to ``max_post_months`` and at the current post
-    length. ``method``: ``analytic`` or ``simulation`` (the gaussian family is simulated).
-    """
+    """Power for a drop of ``effect_that_matters``, evaluated over the planning horizon up
+    to ``max_post_months``, at the current post length and at the lengths in ``also`` (the
+    evaluation window). ``method``: ``analytic`` or ``simulation`` (the gaussian family is
+    simulated). Power at the *estimated* effect ("observed power") is not computed: it is a
+    function of the p-value and says nothing the interval does not."""
     if method not in POWER_METHODS:
         raise ValueError(f"method={method!r}: choose one of {POWER_METHODS}")
     if not 0 < effect_that_matters < 1:
@@ -297,8 +299,7 @@ def power_analysis(
         )
     pre = pre_period_model(result)
     current = result.n_post
-    estimated = float(result.rate_ratio["estimate"] - 1.0)
-    horizons = default_horizons(current, max(max_post_months, current))
+    horizons = default_horizons(current, max(max_post_months, current), also)
     if result.spec.family == "gaussian":
         method = "simulation"
     if method == "analytic":
@@ -314,15 +315,10 @@ def power_analysis(
 
         steps = 6
     matters = [power_at(h, -effect_that_matters) for h in horizons]
-    if abs(estimated) >= 1e-3:
-        est_power = [power_at(h, estimated) for h in horizons]
-    else:
-        est_power = [float("nan")] * len(horizons)
     power_now = matters[horizons.index(current)]
     mde_now = _mde(power_at, current, target_power, steps) if mde else None
     return PowerAnalysis(
         effect_that_matters=effect_that_matters,
-        estimated_effect=estimated,
         target_power=target_power,
         n_simulations=n_simulations if method == "simulation" else 0,
         current_post_months=current,
@@ -331,13 +327,7 @@ def power_analysis(
         mde_now=mde_now,
         horizons=horizons,
         power_matters=matters,
-        power_estimated=est_power,
         months_to_know_matters=_first_crossing(horizons, matters, target_power, current),
-        months_to_know_estimated=(
-            _first_crossing(horizons, est_power, target_power, current)
-            if abs(estimated) >= 1e-3
-            else None
-        ),
         max_post_months=max_post_months,
     )
 

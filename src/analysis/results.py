@@ -38,6 +38,7 @@ def document_from_parts(
     run_at: str,
     code: dict,
     intervention: dict | None = None,
+    robustness: dict | None = None,
 ) -> dict:
     """The results document from its parts (see :func:`results_document`)."""
     model = result.to_dict()
@@ -52,6 +53,7 @@ def document_from_parts(
         "verdict": verdict.to_dict(),
         "model": model,
         "power": power.to_dict() if power is not None else None,
+        "robustness": robustness,
         "provenance": {"inputs": inputs, "code": code},
     }
     if intervention is None:
@@ -77,6 +79,7 @@ def results_document(
         run_at=run_at,
         code=code,
         intervention=request.intervention.to_dict(),
+        robustness=outcome.robustness.to_dict() if outcome.robustness is not None else None,
     )
 
 

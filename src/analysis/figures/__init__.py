@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from analysis.figures.diagnostics import descriptive_figure, diagnostics_figure
 from analysis.figures.its import draw_main, effect_figure, fit_figure, main_figure
 from analysis.figures.power import power_figure
+from analysis.figures.robustness import event_study_figure, forest_figure, placebo_figure
 from analysis.figures.style import (
     FIGSIZE,
     FORMATS,
@@ -40,7 +41,8 @@ if TYPE_CHECKING:
 def plot(outcome: Outcome, kind: str = "main", info: RunInfo | None = None):
     """Draw one figure of an outcome live (for a notebook): ``(fig, axes)``.
 
-    ``kind``: main, effect, power, fit, diagnostics or descriptive. The numbers behind it
+    ``kind``: main, effect, power, fit, diagnostics, descriptive and, when the robustness
+    checks ran, forest, placebo or event_study. The numbers behind it
     are ``outcome.result.get_plot_data()`` / ``effect_frame()`` / ``outcome.power.frame()``.
     """
     info = info or RunInfo(
@@ -48,16 +50,19 @@ def plot(outcome: Outcome, kind: str = "main", info: RunInfo | None = None):
         outcome.request.as_of,
         "live (not exported)",
         outcome.input_sha256 or "-",
-        data_through=f"{outcome.result.months[-1]:%Y-%m}",
+        data_through=f"{outcome.data_through:%Y-%m}",
     )
     o = outcome
     makers = {
-        "main": lambda: main_figure(o.result, o.verdict, info, o.intervention),
+        "main": lambda: main_figure(
+            o.result, o.verdict, info, o.intervention, later=o.after_window
+        ),
         "effect": lambda: effect_figure(o.result, o.verdict, info, o.intervention),
         "power": lambda: power_figure(o.power, o.verdict, info, o.intervention),
         "fit": lambda: fit_figure(o.result, info, o.intervention),
         "diagnostics": lambda: diagnostics_figure(o.result, info),
         "descriptive": lambda: descriptive_figure(o.monthly, o.city, o.intervention, info),
+        **_robustness_makers(o, info),
     }
     if kind not in makers:
         raise ValueError(f"kind={kind!r}: choose one of {sorted(makers)}")
@@ -73,14 +78,30 @@ def model_figures(outcome: Outcome, info: RunInfo) -> dict[str, tuple[plt.Figure
     }
 
 
+def _robustness_makers(o: Outcome, info: RunInfo) -> dict:
+    if o.robustness is None:
+        return {}
+    args = (o.robustness, o.verdict, info, o.intervention)
+    makers = {
+        "forest": lambda: forest_figure(*args),
+        "placebo": lambda: placebo_figure(*args),
+    }
+    if o.robustness.event_study is not None:
+        makers["event_study"] = lambda: event_study_figure(*args)
+    return makers
+
+
 def briefing_figures(outcome: Outcome, info: RunInfo) -> dict[str, tuple[plt.Figure, pd.DataFrame]]:
-    """The briefing's figures, drawn from an outcome: main, effect and power."""
+    """The briefing's figures, drawn from an outcome: main, effect, power and, when the
+    robustness checks ran, the forest, placebo and event-study figures."""
     o = outcome
-    return {
-        "main": main_figure(o.result, o.verdict, info, o.intervention),
+    figures = {
+        "main": main_figure(o.result, o.verdict, info, o.intervention, later=o.after_window),
         "effect": effect_figure(o.result, o.verdict, info, o.intervention),
         "power": power_figure(o.power, o.verdict, info, o.intervention),
     }
+    figures.update({k: make() for k, make in _robustness_makers(o, info).items()})
+    return figures
 
 
 __all__ = [
@@ -94,11 +115,14 @@ __all__ = [
     "diagnostics_figure",
     "draw_main",
     "effect_figure",
+    "event_study_figure",
+    "forest_figure",
     "export",
     "fit_figure",
     "main_figure",
     "model_figures",
     "plot",
+    "placebo_figure",
     "plain_text",
     "power_figure",
     "project_style",

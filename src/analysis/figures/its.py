@@ -107,12 +107,39 @@ def draw_observed_and_projection(ax, result: ITSResult, intervention: Interventi
     return data, handles
 
 
+def draw_later(ax, later: pd.Series | None) -> list:
+    """The months after the evaluation window, drawn apart: they are not in the estimate."""
+    if later is None or later.empty:
+        return []
+    ax.scatter(
+        later.index, later.to_numpy(), s=16, facecolors="none", edgecolors="#777777", zorder=3
+    )
+    return [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            ls="",
+            mfc="none",
+            mec="#777777",
+            label="after the evaluation window (not in the estimate)",
+        )
+    ]
+
+
 def draw_main(
-    ax, result: ITSResult, intervention: Intervention, *, legend_columns: int = 2
+    ax,
+    result: ITSResult,
+    intervention: Intervention,
+    *,
+    legend_columns: int = 2,
+    later: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Panel 1 on ``ax`` with the intervention marked and its legend below the axes (for a
-    single panel, e.g. the briefing page); returns the data drawn."""
+    single panel, e.g. the briefing page); returns the data drawn. ``later``: the observed
+    counts after the evaluation window, drawn apart."""
     data, handles = draw_observed_and_projection(ax, result, intervention)
+    handles += draw_later(ax, later)
     handles += _mark_window(ax, intervention, label=True)
     date_axis(ax)
     ax.legend(
@@ -221,13 +248,20 @@ def _stack(n: int, heights: list[float], figsize) -> tuple[plt.Figure, list]:
 
 @styled
 def main_figure(
-    result: ITSResult, verdict: Verdict, info: RunInfo, intervention: Intervention
+    result: ITSResult,
+    verdict: Verdict,
+    info: RunInfo,
+    intervention: Intervention,
+    *,
+    later: pd.Series | None = None,
 ) -> tuple[plt.Figure, pd.DataFrame]:
     """The briefing's figure: three panels on one time axis; the verdict is the title and
-    the number that supports it the subtitle."""
+    the number that supports it the subtitle. ``later``: the observed counts after the
+    evaluation window (drawn apart in the first panel)."""
     effects = result.effect_frame()
     fig, (ax1, ax2, ax3) = _stack(3, [2.3, 1, 1.1], (11, 9.6))
     data, handles = draw_observed_and_projection(ax1, result, intervention)
+    handles += draw_later(ax1, later)
     handles += _mark_window(ax1, intervention, label=True)
     for ax in (ax2, ax3):
         _mark_window(ax, intervention, label=False)

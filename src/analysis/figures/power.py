@@ -4,7 +4,6 @@ planning horizon, with where we are now and the target."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import PercentFormatter
@@ -43,28 +42,6 @@ def power_figure(
             label=f"a {matters} drop (the change that matters)",
         ),
     ]
-    if np.isfinite(data["power_estimated_effect"]).any():
-        est = power.estimated_effect
-        ax.plot(
-            data["post_months"],
-            data["power_estimated_effect"],
-            marker="s",
-            color=PALETTE["power_estimated"],
-            lw=2.4,
-            ls="--",
-        )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="s",
-                ls="--",
-                color=PALETTE["power_estimated"],
-                lw=2.4,
-                label=f"a {wording.percent(abs(est))} {'drop' if est < 0 else 'rise'} "
-                "(the estimate so far)",
-            )
-        )
     now = power.current_post_months
     ax.axvline(now, color=PALETTE["intervention"], lw=2.2)
     handles += [

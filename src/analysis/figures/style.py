@@ -34,7 +34,6 @@ PALETTE = {
     "post": "#F0F0F0",
     "intervention": "#009E73",
     "power_matters": "#0072B2",
-    "power_estimated": "#CC79A7",
     "reference": "#999999",
     "pre_residual": "#999999",
 }

@@ -20,7 +20,8 @@ def escape_markdown(text: str) -> str:
 
 def briefing_markdown(place: str, verdict) -> str:
     """The verdict as Markdown for the briefing notebook; every text is escaped."""
-    parts = [verdict.headline, verdict.supporting, verdict.when_we_will_know]
+    parts = [verdict.headline, verdict.supporting, verdict.qualifier, verdict.robustness_summary]
+    parts = [p for p in parts if p] + [verdict.when_we_will_know]
     caveats = [f"*{escape_markdown(c)}*" for c in [verdict.caveat, *verdict.data_caveats]]
     title = f"## {escape_markdown(place)}: {escape_markdown(verdict.title)}"
     return "\n\n".join([title, *(escape_markdown(p) for p in parts), *caveats])

@@ -17,6 +17,7 @@ from analysis.dates import parse_day
 from analysis.errors import ModelSpecError
 from analysis.interventions import Registry, load_registry
 from analysis.models import ITSSpec
+from analysis.robustness import ComparisonSetup
 
 #: Model parameters a run may set (the intervention date comes from the registry or
 #: ``intervention_date``).
@@ -63,10 +64,16 @@ def make_request(
     measure: str = "victims",
     reporting_lag_days: int | None = None,
     seed: int | None = None,
+    exclude_controls: dict | None = None,
+    robustness_checks: bool = True,
     **params,
 ) -> AnalysisRequest:
     """The request of one run: model parameters (``family``, ...) and verdict criteria
-    (``min_post_months``, ...) by name; None takes the project default."""
+    (``min_post_months``, ...) by name; None takes the project default.
+
+    The other cities' roles and programmes come from ``registry``; ``exclude_controls``
+    ({city: reason}) excludes more by configuration; ``robustness_checks=False`` skips the
+    comparison, placebo and sensitivity checks (a significant verdict is then qualified)."""
     unknown = set(params) - set(SPEC_PARAMETERS) - set(CRITERIA_PARAMETERS)
     if unknown:
         raise ModelSpecError(
@@ -95,4 +102,7 @@ def make_request(
             config.REPORTING_LAG_DAYS if reporting_lag_days is None else reporting_lag_days
         ),
         seed=config.SEED if seed is None else seed,
+        comparison=ComparisonSetup.from_registry(
+            registry, exclude_controls, enabled=bool(robustness_checks)
+        ),
     )

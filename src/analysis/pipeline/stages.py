@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import __version__, clock, config
-from analysis.briefing import build_briefing, build_notes, write_briefing_pdf
+from analysis.briefing import build_briefing, build_notes, robustness_notes, write_briefing_pdf
 from analysis.cleaning import CleaningOptions, CleaningResult, clean_homicides
 from analysis.config import Paths
 from analysis.core import AnalysisData, Outcome, analyse
@@ -29,7 +29,9 @@ from analysis.figures import (
     briefing_figures,
     descriptive_figure,
     export,
+    forest_figure,
     model_figures,
+    placebo_figure,
 )
 from analysis.interventions import Intervention
 from analysis.layout import RunLayout
@@ -242,7 +244,7 @@ def stage_model(
         )
     data = AnalysisData(panel=read_panel(layout.panel), input_sha256=_input_sha(layout))
     outcome = analyse(request, data)
-    info = run_info(request.city, request.as_of, data.input_sha256, outcome.result.months[-1])
+    info = run_info(request.city, request.as_of, data.input_sha256, outcome.data_through)
     doc = outcome.result.to_dict()
     doc.update(
         {"city": city, "as_of": request.as_of, "measure": measure, "input": layout.panel.name}
@@ -307,7 +309,7 @@ def stage_briefing(
     """The briefing figures, results.json and the one-page PDF, from stage 20's outcome."""
     layout = RunLayout.under(output_root, city, resolve_as_of(as_of))
     outcome = load_outcome(layout)
-    info = run_info(city, layout.as_of, outcome.input_sha256, outcome.result.months[-1])
+    info = run_info(city, layout.as_of, outcome.input_sha256, outcome.data_through)
     written = []
     for name, (fig, data) in briefing_figures(outcome, info).items():
         written += export(fig, data, layout.figures, layout.figure_stem(name))
@@ -321,10 +323,16 @@ def stage_briefing(
         outcome.intervention,
         caveats=outcome.verdict.data_caveats,
         notes_name=layout.briefing_notes.name,
+        later=outcome.after_window,
     )
-    if page.overflow:
-        notes = build_notes(info, outcome.verdict.title, page.overflow)
-        written.append(write_briefing_pdf(notes, layout.briefing_notes, "Technical notes"))
+    rb = outcome.robustness
+    items = page.overflow + (robustness_notes(rb, city) if rb is not None else [])
+    if items:
+        pages = [build_notes(info, outcome.verdict.title, items)]
+        if rb is not None:
+            args = (rb, outcome.verdict, info, outcome.intervention)
+            pages += [forest_figure(*args)[0], placebo_figure(*args)[0]]
+        written.append(write_briefing_pdf(pages, layout.briefing_notes, "Technical notes"))
     elif layout.briefing_notes.exists():
         layout.briefing_notes.unlink()  # an earlier run's notes would not belong to this one
     written.append(write_briefing_pdf(page, layout.briefing_pdf, outcome.verdict.title))
