@@ -18,10 +18,12 @@ export ANALYSIS_RUN_AS_OF := $(value AS_OF)
 export ANALYSIS_RUN_INTERVENTION := $(value INTERVENTION)
 export ANALYSIS_RUN_PARAMS := $(value PARAMS)
 export ANALYSIS_BATCH_ARGS := $(value BATCH)
-unexport CITY AS_OF INTERVENTION PARAMS BATCH
+export ANALYSIS_REPLAY_FROM := $(value REPLAY_FROM)
+export ANALYSIS_REPLAY_TO := $(value REPLAY_TO)
+unexport CITY AS_OF INTERVENTION PARAMS BATCH REPLAY_FROM REPLAY_TO
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data run batch test test-quick lint format bench lab clean
+.PHONY: help setup data run batch replay test test-quick lint format bench lab clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -52,6 +54,9 @@ test-quick: setup ## the inner loop: every test but the slow simulations and not
 
 batch: setup ## every city x every as-of month 2012-12..2016-12 on Dask; more options: BATCH="--spec family=negbin"
 	$(PY) -m analysis.cli batch --from 2012-12 --to 2016-12 --from-environment
+
+replay: setup ## what could be said on each date: CITY (default the registry's), REPLAY_FROM..REPLAY_TO (2012-12..2016-12)
+	$(PY) -m analysis.cli replay --from-environment
 
 lint: setup ## ruff lint and format check of code and notebooks
 	$(VENV)/bin/ruff check .

@@ -38,6 +38,7 @@ LAYERS = {
     "robustness": 8,
     "verdict": 9,
     "core": 10,
+    "replay": 11,
     "results": 11,
     "layout": 11,
     "figures": 12,

@@ -1,4 +1,5 @@
-"""Stage 10, cli: ``analysis fetch`` and ``analysis run`` (what ``make data``/``make run`` call)."""
+"""The command line: ``analysis fetch``, ``analysis run``, ``analysis batch`` and ``analysis
+replay`` (what ``make data``, ``make run``, ``make batch`` and ``make replay`` call)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,39 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=VALUE",
         help="a parameter common to every item, e.g. -p min_post_months=12",
+    )
+    rp = sub.add_parser(
+        "replay",
+        help="what could honestly be said on each date: the analysis at every as-of month",
+        description="Run the analysis as of the first day of every month from --from to --to, "
+        "each time on the data as they stood then, in one process; write the table, a summary "
+        "and the timeline-of-knowledge figure under reports/replay/. Example: analysis replay "
+        "--city Stockton --from 2012-12 --to 2016-12",
+    )
+    rp.add_argument("--city", default=None, help="as spelled in the data (default: the registry's)")
+    rp.add_argument("--from", dest="first", default="2012-12", help="first as-of month, YYYY-MM")
+    rp.add_argument("--to", dest="last", default="2016-12", help="last as-of month, YYYY-MM")
+    rp.add_argument(
+        "--from-environment",
+        action="store_true",
+        help="take the city, the range and -p parameters from ANALYSIS_RUN_CITY, "
+        "ANALYSIS_REPLAY_FROM, ANALYSIS_REPLAY_TO and ANALYSIS_RUN_PARAMS (how `make replay` "
+        "passes them)",
+    )
+    rp.add_argument(
+        "--monitoring-horizon",
+        type=int,
+        default=48,
+        help="months of monthly looks over which monitoring spends the error rate (default 48)",
+    )
+    rp.add_argument("--mirror", help=f"folder of upstream files (default ${config.MIRROR_ENV})")
+    rp.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a run parameter, e.g. -p family=negbin",
     )
     b.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:8786)")
     b.add_argument("--workers", type=int, help="worker processes of the local cluster")
@@ -174,6 +208,46 @@ def _batch(args) -> int:
     return 0 if counts.get("ok", 0) else 1
 
 
+def _replay(args) -> int:
+    """`analysis replay`: the table, the summary and the figure of a range of as-of dates."""
+    import time
+
+    from analysis.config import Paths
+    from analysis.pipeline import ensure_raw
+    from analysis.pipeline.replay import compute_replay, write_replay
+
+    if args.from_environment:
+        args.as_of, args.intervention_date = "today", None
+        _from_environment(args)
+        args.first = os.environ.get("ANALYSIS_REPLAY_FROM") or args.first
+        args.last = os.environ.get("ANALYSIS_REPLAY_TO") or args.last
+    params = {k: v for p in args.parameter for k, v in _pairs(p, "-p").items()}
+    paths = Paths()
+    ensure_raw(paths, args.mirror)
+    started = time.perf_counter()
+    result = compute_replay(
+        args.city,
+        f"{args.first[:7]}-01",
+        f"{args.last[:7]}-01",
+        monitoring_horizon_months=args.monitoring_horizon,
+        **params,
+    )
+    seconds = time.perf_counter() - started
+    written = write_replay(result, paths)
+    s = result.summary
+    print(f"Replay: {s['dates']} as-of dates for {result.request.city} in {seconds:.1f} s")
+    for words, key in (
+        ("pre-declared window", "first_conclusive"),
+        ("looking every month at 95%", "first_conclusive_per_look"),
+        ("monitoring boundary", "first_conclusive_monitoring"),
+    ):
+        print(f"First conclusive verdict, {words}: {s[key] or 'none in the range'}")
+    print(f"Table:   {written['table']}")
+    print(f"Summary: {written['summary']}")
+    print(f"Figure:  {next(p for p in written['figures'] if p.suffix == '.png')}")
+    return 0
+
+
 def _value(text: str):
     """A parameter value: int, float, bool or None when it reads as one, else the string."""
     lowered = text.strip().lower()
@@ -240,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "batch":
             return _batch(args)
+        if args.command == "replay":
+            return _replay(args)
         from analysis.pipeline import run
 
         if args.from_environment:

@@ -28,7 +28,7 @@ from analysis.models import ITSResult, ITSSpec, fit_its
 from analysis.monitoring import Monitor, track
 from analysis.power import PowerAnalysis, power_analysis
 from analysis.robustness import ComparisonSetup, Robustness, assess
-from analysis.robustness.placebo import fake_starts, window_fit
+from analysis.robustness.placebo import placebo_z
 from analysis.series import MEASURES, city_table, model_frame, monthly_counts
 from analysis.verdict import Verdict, decide
 
@@ -244,10 +244,7 @@ def _monitor(series: pd.DataFrame, result: ITSResult, request: AnalysisRequest) 
     c = request.criteria
     horizon, first = c.monitoring_horizon_months, c.min_post_months
     pre = series[series.index < result.first_post_month]
-    placebo_z = [
-        look_z(window_fit(pre, t0, first, request.spec))
-        for t0 in fake_starts(len(pre), first, config.PLACEBO_MIN_PRE_MONTHS)
-    ]
+    null_z = placebo_z(pre, request.spec, first, config.PLACEBO_MIN_PRE_MONTHS)
     looks = []
     for n in range(first, min(result.n_post, horizon) + 1):
         r = (
@@ -256,7 +253,7 @@ def _monitor(series: pd.DataFrame, result: ITSResult, request: AnalysisRequest) 
             else fit_its(_window(series, request.spec, n), request.spec, seed=request.seed)
         )
         looks.append((n, look_z(r)))
-    return track(looks, horizon, first, request.spec.alpha, placebo_z=placebo_z)
+    return track(looks, horizon, first, request.spec.alpha, placebo_z=null_z)
 
 
 def analyse(request: AnalysisRequest, data: AnalysisData) -> Outcome:

@@ -38,6 +38,8 @@ class Intervention:
     end_latest: str | None = None
     review: str | None = None
     id: str = ""
+    #: Dates worth marking on a timeline: (date, what was said or decided then).
+    milestones: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "start", _day(self.start, "intervention start"))
@@ -108,6 +110,7 @@ class Intervention:
             "end_earliest": self.end_earliest,
             "end_latest": self.end_latest,
             "review": self.review,
+            "milestones": [{"date": d, "label": label} for d, label in self.milestones],
         }
 
 
@@ -127,6 +130,7 @@ class Event:
     review: str | None = None
     description: str = ""
     sources: tuple[str, ...] = ()
+    milestones: tuple[tuple[str, str], ...] = ()
 
     def intervention(self) -> Intervention:
         return Intervention(
@@ -137,6 +141,7 @@ class Event:
             end_latest=self.end_latest,
             review=self.review,
             id=self.id,
+            milestones=self.milestones,
         )
 
 
@@ -192,6 +197,19 @@ class Registry:
         return Intervention(start=start)
 
 
+def _milestones(raw, at: str) -> tuple[tuple[str, str], ...]:
+    if raw in (None, []):
+        return ()
+    if not isinstance(raw, list):
+        raise SchemaError(f"{at}: milestones must be a list of {{date, label}}")
+    out = []
+    for i, m in enumerate(raw):
+        if not isinstance(m, dict) or not m.get("date") or not m.get("label"):
+            raise SchemaError(f"{at}: milestone {i + 1} needs a date and a label")
+        out.append((_day(m["date"], f"{at} milestone {i + 1}"), str(m["label"])))
+    return tuple(out)
+
+
 def registry_from_dict(doc: dict, source: str = "") -> Registry:
     """Parse and check the registry document (as read from YAML)."""
     where = source or "the intervention registry"
@@ -220,6 +238,7 @@ def registry_from_dict(doc: dict, source: str = "") -> Registry:
             end_earliest=_day(raw.get("end_earliest"), f"{at} end_earliest"),
             end_latest=_day(raw.get("end_latest"), f"{at} end_latest"),
             review=_day(raw.get("review"), f"{at} review"),
+            milestones=_milestones(raw.get("milestones"), at),
             description=str(raw.get("description", "")).strip(),
             sources=tuple(str(s) for s in raw["sources"]),
         )

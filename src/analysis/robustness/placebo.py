@@ -11,6 +11,7 @@ agrees is the false-alarm rate of an unqualified verdict.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 
 import numpy as np
@@ -43,6 +44,23 @@ def fake_starts(n_pre: int, window: int, min_pre: int) -> list[int]:
     return list(range(min_pre, n_pre - window + 1))
 
 
+#: Placebo tables by a digest of everything they depend on: a replay asks for the same
+#: pre-period at every date after the start. Results only (no I/O); bounded.
+_CACHE: dict[str, pd.DataFrame] = {}
+_CACHE_SIZE = 16
+
+
+def _digest(*parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, pd.DataFrame):
+            h.update(pd.util.hash_pandas_object(part, index=True).to_numpy().tobytes())
+            h.update(repr(list(part.columns)).encode())
+        else:
+            h.update(repr(part).encode())
+    return h.hexdigest()
+
+
 def placebo_in_time(
     series: pd.DataFrame,
     first_post: pd.Timestamp,
@@ -58,6 +76,15 @@ def placebo_in_time(
     stacked_pre = None
     if stacked is not None:
         stacked_pre = stacked[stacked["month"] < first_post].reset_index(drop=True)
+    key = _digest(pre, stacked_pre, spec, window, min_pre, treated)
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = _placebo_table(pre, spec, window, min_pre, stacked_pre, treated)
+    return _CACHE[key].copy()
+
+
+def _placebo_table(pre, spec, window, min_pre, stacked_pre, treated) -> pd.DataFrame:
     rows = []
     for t0 in fake_starts(len(pre), window, min_pre):
         fake = pre.index[t0]
@@ -95,6 +122,25 @@ def placebo_in_time(
     # leave-one-out rank: how extreme each fake estimate is among the other fake dates
     frame["rank_p_value"] = [(1 + int(np.sum(np.delete(logs, i) >= logs[i]))) / n for i in range(n)]
     return frame
+
+
+_Z_CACHE: dict[str, list[float]] = {}
+
+
+def placebo_z(pre: pd.DataFrame, spec: ITSSpec, window: int, min_pre: int) -> list[float]:
+    """The Wald z of the primary model's ``window`` estimate at every fake start of ``pre``
+    (the empirical null of monitoring mode, :mod:`analysis.monitoring`)."""
+    key = _digest(pre, spec, window, min_pre)
+    if key not in _Z_CACHE:
+        if len(_Z_CACHE) >= _CACHE_SIZE:
+            _Z_CACHE.pop(next(iter(_Z_CACHE)))
+        zs = []
+        for t0 in fake_starts(len(pre), window, min_pre):
+            rr = window_fit(pre, t0, window, spec).rate_ratio
+            sd = np.log(rr["upper"] / rr["lower"]) / (2 * spec.z)
+            zs.append(float(np.log(rr["estimate"]) / sd) if sd > 0 else float("nan"))
+        _Z_CACHE[key] = zs
+    return list(_Z_CACHE[key])
 
 
 def rank_p_value(estimate: float, placebo: pd.DataFrame) -> float:
