@@ -126,6 +126,18 @@ def test_failed_rerun_keeps_the_last_good_outputs(project, mirror):
             extra={**FAST, "reporting_lag_days": 400},
         )
     assert {p: sha256_file(p) for p in before} == before
+    # the latest pointer still shows the good run; the failed run kept its folder, with the
+    # executed notebook that holds the error and a manifest that says why
+    assert out["latest"].resolve() == out["run_folder"].resolve()
+    failed = [
+        m
+        for m in (paths.root / "runs" / "stockton").glob("*/*/*/manifest.json")
+        if json.loads(m.read_text())["status"] == "failed"
+    ]
+    assert len(failed) == 1
+    doc = json.loads(failed[0].read_text())
+    assert "20_model.ipynb failed" in doc["exit_reason"] and doc["ended_at"]
+    assert (failed[0].parent / "reports/notebooks" / f"stockton_{AS_OF}_20_model.ipynb").exists()
 
 
 def test_cli_exits_non_zero_with_a_clear_message(capsys):

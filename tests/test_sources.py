@@ -64,7 +64,24 @@ def test_changed_raw_file_is_never_overwritten_silently(fake_mirror, project):
     assert dest.read_bytes() == old
     manifest = sources.fetch(paths=project, mirror=fake_mirror, allow_network=False, replace=True)
     assert dest.read_bytes() != old
-    assert manifest["files"]["homicide-data.csv"]["replaced_sha256"]
+    entry = manifest["files"]["homicide-data.csv"]
+    assert entry["replaced_sha256"]
+    # the previous version is kept beside it, unmodified: a data vintage
+    vintage = project.raw / entry["previous"][0]["vintage"]
+    assert vintage.read_bytes() == old and entry["previous"][0]["hand_edited"] is False
+    assert sources.verify_raw(project) == manifest
+
+
+def test_a_hand_edited_raw_file_is_refused_and_recorded_when_replaced(fake_mirror, project):
+    sources.fetch(paths=project, mirror=fake_mirror, allow_network=False)
+    dest = project.raw / "homicide-data.csv"
+    dest.write_bytes(dest.read_bytes() + b"\n")
+    with pytest.raises(RawFileConflictError, match="changed after it was fetched"):
+        sources.verify_raw(project)
+    manifest = sources.fetch(paths=project, mirror=fake_mirror, allow_network=True, replace=True)
+    previous = manifest["files"]["homicide-data.csv"]["previous"][0]
+    assert previous["hand_edited"] is True
+    assert sources.verify_raw(project)
 
 
 def test_no_network_and_no_mirror_says_what_is_missing(project, monkeypatch):

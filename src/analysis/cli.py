@@ -48,6 +48,24 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="any other notebook parameter, e.g. -p family=negbin -p n_simulations=100",
     )
+    r.add_argument(
+        "--force",
+        action="store_true",
+        help="run even if a successful run had the same inputs, parameters and code",
+    )
+    r.add_argument(
+        "--refresh",
+        action="store_true",
+        help="bring the upstream files first (what a scheduled rerun does); a changed file "
+        "is used and the previous one kept as a data vintage",
+    )
+    r.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another run of the same city and parameters (default: stop)",
+    )
     b = sub.add_parser(
         "batch",
         help="many cities, as-of dates and specifications at once, on Dask",
@@ -248,6 +266,21 @@ def _replay(args) -> int:
     return 0
 
 
+def _changes(c: dict) -> str:
+    if c.get("first_run"):
+        return "first run of this parameter set"
+    verdict = c["verdict"]
+    said = (
+        f"verdict changed from {verdict['before']} to {verdict['now']}"
+        if c["verdict_changed"]
+        else f"verdict unchanged ({verdict['now']})"
+    )
+    return (
+        f"{c['rows_added']:+d} clean rows, {c['months_newly_complete']:+d} post months "
+        f"(data through {c['data_through']['now']}), {said}"
+    )
+
+
 def _value(text: str):
     """A parameter value: int, float, bool or None when it reads as one, else the string."""
     lowered = text.strip().lower()
@@ -332,8 +365,17 @@ def main(argv: list[str] | None = None) -> int:
             intervention_date=args.intervention_date or None,
             mirror=args.mirror,
             extra=extra,
+            force=args.force,
+            refresh=args.refresh,
+            wait=args.wait,
         )
+        if out["skipped"]:
+            print("Nothing to do: a successful run had the same inputs, parameters and code")
+        else:
+            print(f"What changed:    {_changes(out['changes'])}")
         print(f"Verdict:         {out['title']} ({out['verdict']})")
+        print(f"Run folder:      {out['run_folder']}")
+        print(f"Latest:          {out['latest']}")
         print(f"Briefing (PDF):  {out['briefing']}")
         print(f"Briefing (HTML): {out['briefing_html']}")
         print(f"results.json:    {out['results']}")

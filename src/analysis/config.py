@@ -59,6 +59,11 @@ class Paths:
         return self.root / "notebooks"
 
 
+def scratch_root() -> Path:
+    """Where notebooks run by hand (JupyterLab) write: never the official outputs."""
+    return project_root() / "runs" / "scratch"
+
+
 def registry_path() -> Path:
     """The intervention registry of this checkout (a reviewed data file, see its header)."""
     return source_root() / "data" / "interventions.yaml"

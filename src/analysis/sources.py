@@ -4,7 +4,12 @@ A fetch takes each file from a local mirror folder (``ANALYSIS_DATA_MIRROR`` or 
 ``mirror`` argument: files named as upstream) or else from its public URL. It writes
 atomically, checks the columns of what arrived, and records sha256, size, origin and
 time in ``data/raw/MANIFEST.json``. An existing raw file with other content is never
-overwritten unless ``replace=True`` is asked for, and then the manifest says so.
+overwritten silently: without ``replace=True`` the fetch stops; with it (what a scheduled
+run does when it refreshes) the previous version is kept as a **data vintage** under
+``data/raw/vintages/<sha256[:12]>/`` (moved, never modified) and the manifest records both.
+Every file is brought into ``data/.incoming`` first and only then are they moved in, with
+the manifest written last. :func:`verify_raw` checks ``data/raw`` against the manifest (a
+hand-edited raw file is refused).
 """
 
 from __future__ import annotations
@@ -155,53 +160,114 @@ def fetch(
     manifest = read_manifest(raw)
     missing: list[str] = []
     paths.incoming.mkdir(parents=True, exist_ok=True)
-    for key in keys or list(SOURCES):
-        source = SOURCES[key]
-        dest = raw / source.filename
-        tmp = Path(tempfile.mkstemp(prefix=f".{source.filename}.", dir=paths.incoming)[1])
-        try:
+    arrived: list[tuple[Path, Path, dict]] = []  # (incoming copy, destination, entry)
+    try:
+        for key in keys or list(SOURCES):
+            source = SOURCES[key]
+            dest = raw / source.filename
+            tmp = Path(tempfile.mkstemp(prefix=f".{source.filename}.", dir=paths.incoming)[1])
             origin = _bring(source, tmp, mirror_dir, allow_network, timeout, missing)
             if origin is None:
+                tmp.unlink(missing_ok=True)
                 continue
-            check_columns(tmp, source, shown=origin.removeprefix("mirror:"))
-            new_sum = sha256_file(tmp)
-            entry = {
-                "source": source.key,
-                "url": source.url,
-                "origin": origin,
-                "licence": source.licence,
-                "citation": source.citation,
-                "sha256": new_sum,
-                "bytes": tmp.stat().st_size,
-                "fetched_at": utc_now(),
-            }
-            if dest.exists():
-                old_sum = sha256_file(dest)
-                if old_sum == new_sum:
-                    log.info("%s: unchanged (sha256 %s)", dest.name, new_sum[:12])
-                    manifest["files"].setdefault(source.filename, entry)
-                    continue
-                if not replace:
-                    raise RawFileConflictError(
-                        f"{dest} exists with sha256 {old_sum[:12]}…, the new copy from {origin} "
-                        f"has {new_sum[:12]}…; raw files are never overwritten silently. Move "
-                        "the old file away, or fetch with --replace to record the replacement."
-                    )
-                entry["replaced_sha256"] = old_sum
+            arrived.append((tmp, dest, {"origin": origin, "source": source}))
+        if missing:
+            raise DataUnavailableError(
+                "could not get: "
+                + "; ".join(missing)
+                + f". Either connect to the network, or set {MIRROR_ENV} (or pass --mirror) to "
+                "a folder holding these files under their upstream names, or put them in "
+                f"{raw} yourself."
+            )
+        staged = []
+        for tmp, dest, info in arrived:
+            staged.append((tmp, dest, _entry(tmp, dest, info, manifest, replace)))
+        for tmp, dest, entry in staged:
+            if entry is None:
+                continue  # same content: left alone
+            if "replaced_sha256" in entry:
+                vintage = raw / VINTAGES / entry["replaced_sha256"][:12] / dest.name
+                vintage.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(dest, vintage)
+                entry["previous"][0]["vintage"] = str(vintage.relative_to(raw))
             os.replace(tmp, dest)
-            manifest["files"][source.filename] = entry
-            log.info("%s: fetched from %s (sha256 %s)", dest.name, origin, new_sum[:12])
-        finally:
+            manifest["files"][dest.name] = entry
+            log.info(
+                "%s: fetched from %s (sha256 %s)", dest.name, entry["origin"], entry["sha256"][:12]
+            )
+    finally:
+        for tmp, _, _ in arrived:
             tmp.unlink(missing_ok=True)
-    if missing:
-        raise DataUnavailableError(
-            "could not get: "
-            + "; ".join(missing)
-            + f". Either connect to the network, or set {MIRROR_ENV} (or pass --mirror) to a "
-            "folder holding these files under their upstream names, or put them in "
-            f"{raw} yourself."
-        )
     write_json_atomic(raw / MANIFEST_NAME, manifest)
+    return manifest
+
+
+def _entry(tmp: Path, dest: Path, info: dict, manifest: dict, replace: bool) -> dict | None:
+    """The manifest entry of an arrived file; None when ``dest`` already has its content."""
+    source, origin = info["source"], info["origin"]
+    check_columns(tmp, source, shown=origin.removeprefix("mirror:"))
+    new_sum = sha256_file(tmp)
+    entry = {
+        "source": source.key,
+        "url": source.url,
+        "origin": origin,
+        "licence": source.licence,
+        "citation": source.citation,
+        "sha256": new_sum,
+        "bytes": tmp.stat().st_size,
+        "fetched_at": utc_now(),
+    }
+    if dest.exists():
+        old_sum = sha256_file(dest)
+        if old_sum == new_sum:
+            log.info("%s: unchanged (sha256 %s)", dest.name, new_sum[:12])
+            manifest["files"].setdefault(source.filename, entry)
+            return None
+        if not replace:
+            raise RawFileConflictError(
+                f"{dest} exists with sha256 {old_sum[:12]}…, the new copy from {origin} "
+                f"has {new_sum[:12]}…; raw files are never overwritten silently. Move "
+                "the old file away, or fetch with --replace to keep the old one as a "
+                "data vintage and use the new one."
+            )
+        old = manifest["files"].get(dest.name, {})
+        entry["replaced_sha256"] = old_sum
+        entry["previous"] = [
+            {
+                "sha256": old_sum,
+                "fetched_at": old.get("fetched_at"),
+                "hand_edited": bool(old) and old.get("sha256") != old_sum,
+            },
+            *old.get("previous", []),
+        ]
+    return entry
+
+
+VINTAGES = "vintages"
+
+
+def verify_raw(paths: Paths | None = None) -> dict:
+    """``data/raw`` as the manifest records it, or a clear error naming the file."""
+    paths = paths or Paths()
+    manifest = read_manifest(paths.raw)
+    for source in SOURCES.values():
+        path = paths.raw / source.filename
+        entry = manifest["files"].get(source.filename)
+        if not path.exists():
+            raise DataUnavailableError(f"{path} is missing: run `analysis fetch`")
+        if entry is None:
+            raise RawFileConflictError(
+                f"{path} is not in {paths.raw / MANIFEST_NAME}: put raw files in place with "
+                "`analysis fetch` (it records their checksums)"
+            )
+        got = sha256_file(path)
+        if got != entry["sha256"]:
+            raise RawFileConflictError(
+                f"{path} has sha256 {got[:12]}…, the manifest records {entry['sha256'][:12]}…: "
+                "the raw file was changed after it was fetched. Raw files are never edited: "
+                "restore it, or fetch again with --replace (the edited copy is kept as a "
+                "vintage and recorded as hand-edited)"
+            )
     return manifest
 
 

@@ -1,11 +1,15 @@
-"""The papermill runner: the three notebooks into a staging folder, then promotion.
+"""The papermill runner: the three notebooks into the run's own folder, then "latest".
 
 :func:`run` checks every parameter (by building the analysis request) before any notebook
-starts, executes the notebooks through papermill into a **staging** folder and, only when
-all three succeed, moves the outputs into ``data/processed``, ``figures`` and ``reports``
-with a provenance manifest (sha256 of every input and output, the parameters, the code
-version). A failed run leaves the last good outputs in place and raises
-:class:`PipelineError` (the CLI exits non-zero).
+starts, checks the project's output folders and ``data/raw`` against its manifest, takes the
+lock of the city and parameter set, and does nothing when a successful run had the same
+inputs, parameters and code (unless forced). Otherwise it executes the notebooks through
+papermill into ``runs/<city>/<as_of>/<params-hash>/<run-id>/`` (see
+:mod:`analysis.pipeline.runs`), writes the provenance (the files notebook 10 read) and the
+run's manifest, and only when all three notebooks succeed switches ``runs/<city>/latest``
+and copies the outputs to ``data/processed``, ``figures`` and ``reports``. A failed run keeps
+its folder (the executed notebook with the error, a manifest saying ``failed`` and why),
+leaves every "latest" untouched and raises :class:`PipelineError` (the CLI exits non-zero).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -20,19 +25,31 @@ from pathlib import Path
 from analysis import config
 from analysis.cleaning import CleaningOptions, city_names
 from analysis.config import Paths
-from analysis.errors import ModelSpecError
-from analysis.layout import RunLayout
+from analysis.errors import DataUnavailableError, ModelSpecError
+from analysis.layout import OUTPUT_FOLDERS, RunLayout
 from analysis.pipeline.html import export_html
 from analysis.pipeline.params import make_request, project_registry
-from analysis.pipeline.promote import promote, staged_outputs
+from analysis.pipeline.promote import staged_outputs
+from analysis.pipeline.runs import (
+    RunFolder,
+    RunLock,
+    apply_retention,
+    changes,
+    fingerprint,
+    package_versions,
+    params_hash,
+    previous_success,
+    same_run,
+    switch_latest,
+)
 from analysis.pipeline.stages import PipelineError
 from analysis.provenance import code_version, file_record, utc_now, write_json_atomic
-from analysis.sources import SOURCES, fetch, mirror_from_env, read_manifest
+from analysis.sources import SOURCES, fetch, mirror_from_env, read_manifest, verify_raw
 
 NOTEBOOKS = ("10_clean.ipynb", "20_model.ipynb", "30_briefing.ipynb")
 KERNEL_NAME = "analysis"
 #: Parameters the runner sets itself; a user may not.
-RESERVED = ("output_root", "raw_dir")
+RESERVED = ("output_root", "raw_dir", "city", "as_of")
 
 
 def ensure_kernel(name: str = KERNEL_NAME) -> str:
@@ -47,11 +64,26 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
     return name
 
 
-def ensure_raw(paths: Paths, mirror: str | Path | None = None) -> dict:
-    """Raw files present: fetch what is missing (mirror or network); check a given mirror."""
+def ensure_raw(paths: Paths, mirror: str | Path | None = None, *, refresh: bool = False) -> dict:
+    """Raw files present: fetch what is missing (mirror or network); check a given mirror.
+
+    ``refresh`` (a scheduled rerun): bring the upstream files even when present; a changed
+    file replaces the old one, which is kept as a data vintage. A refresh that cannot reach
+    its source keeps the files in hand and says so (``note``) instead of failing the run."""
     missing = [k for k, s in SOURCES.items() if not (paths.raw / s.filename).exists()]
+    if refresh and not missing:
+        try:
+            manifest = fetch(paths=paths, mirror=mirror, replace=True)
+        except DataUnavailableError as exc:
+            manifest = read_manifest(paths.raw)
+            manifest["note"] = f"refresh failed, the files in hand were used: {exc}"
+            return manifest
+        manifest["note"] = "refreshed from " + ", ".join(
+            sorted({e.get("origin", "?") for e in manifest["files"].values()})
+        )
+        return manifest
     if missing or mirror_from_env(mirror) is not None:
-        return fetch(paths=paths, mirror=mirror)
+        return fetch(paths=paths, mirror=mirror, replace=refresh)
     return read_manifest(paths.raw)
 
 
@@ -90,6 +122,35 @@ def _city_in_data(city: str, homicides: Path) -> str:
     )
 
 
+def check_targets(paths: Paths) -> None:
+    """The project's output folders exist and are writable, before anything runs or moves."""
+    for folder in OUTPUT_FOLDERS:
+        target = paths.root / folder
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PipelineError(f"cannot create {target}: {exc}; nothing was run") from None
+        if not os.access(target, os.W_OK):
+            raise PipelineError(
+                f"{target} is not writable: nothing was run and nothing moved. Make it "
+                "writable (or run as its owner) and run again"
+            )
+
+
+def promote_copy(run_root: Path, project: Path) -> list[Path]:
+    """Copy a finished run's outputs to the project's folders, each file by an atomic
+    rename (the run folder keeps its own copy; ``runs/<city>/latest`` is the atomic view)."""
+    done = []
+    for src in staged_outputs(run_root):
+        dest = project / src.relative_to(run_root)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+        shutil.copy2(src, tmp)
+        os.replace(tmp, dest)
+        done.append(dest)
+    return done
+
+
 def run(
     city: str | None = None,
     as_of: str = "today",
@@ -99,11 +160,20 @@ def run(
     mirror: str | Path | None = None,
     kernel_name: str | None = None,
     extra: dict | None = None,
+    force: bool = False,
+    refresh: bool = False,
+    wait: float = 0.0,
 ) -> dict:
-    """Run the three notebooks for ``city`` and ``as_of``; promote outputs if all succeed.
+    """Run the three notebooks for ``city`` and ``as_of`` into the run's own folder
+    (:mod:`analysis.pipeline.runs`); on success switch ``runs/<city>/latest`` and copy the
+    outputs to the project's folders.
+
+    ``force``: run even when a successful run had the same inputs, parameters and code.
+    ``refresh``: bring the upstream files first (a changed file becomes a data vintage).
+    ``wait``: seconds to wait for another run of the same city and parameter set.
 
     Returns the paths of the briefing PDF and HTML, results.json and the provenance
-    manifest, and the verdict's label and title.
+    manifest, the run folder, the verdict's label and title, ``skipped`` and ``changes``.
     """
     import papermill as pm
 
@@ -112,8 +182,9 @@ def run(
     reserved = sorted(set(extra) & set(RESERVED))
     if reserved:
         raise ModelSpecError(
-            f"parameter(s) {reserved} are set by the runner, not by -p: a run writes into "
-            "its own staging folder and reads data/raw"
+            f"parameter(s) {reserved} are set by the runner, not by -p: give the city and "
+            "the date with --city and --as-of; a run writes into its own folder and reads "
+            "data/raw"
         )
     source_dir = config.source_root() / "notebooks"
     accepted_by = {name: notebook_parameters(source_dir / name) for name in NOTEBOOKS}
@@ -133,25 +204,126 @@ def run(
         intervention_date=intervention_date,
         **request_params,
     )
+    check_targets(paths)
+    refreshed = ensure_raw(paths, mirror, refresh=refresh)
+    raw_manifest = verify_raw(paths)
+    city = _city_in_data(request.city, paths.raw / SOURCES["homicides"].filename)
+    if city != request.city:
+        request = replace(request, city=city)
     params = {
         "city": request.city,
         "as_of": request.as_of,
         "intervention_date": request.intervention.start,
         **extra,
     }
-    ensure_raw(paths, mirror)
-    city = _city_in_data(request.city, paths.raw / SOURCES["homicides"].filename)
-    if city != request.city:
-        request = replace(request, city=city)
-        params["city"] = city
-    kernel = kernel_name or ensure_kernel()
+    key = params_hash(params)
+    folder = RunFolder.new(paths, request.city, request.as_of, key)
+    inputs = [file_record(paths.raw / s.filename) for s in SOURCES.values()]
+    code = code_version()
+    print_ = fingerprint(inputs, params, code)
+    with RunLock(folder.lock, wait=wait) as lock:
+        apply_retention(folder.city_root, key)
+        hit = None if force else same_run(folder.city_root, request.as_of, key, print_)
+        if hit is not None:
+            return _answer(paths, request, hit[0], hit[1], skipped=True)
+        previous = previous_success(folder.city_root, key)
+        manifest = {
+            "run_id": folder.run_id,
+            "city": request.city,
+            "as_of": request.as_of,
+            "params_hash": key,
+            "parameters": params,
+            "request": request.to_dict(),
+            "fingerprint": print_,
+            "inputs": inputs,
+            "data_vintages": {
+                name: {
+                    k: v
+                    for k, v in entry.items()
+                    if k in ("sha256", "fetched_at", "origin", "previous")
+                }
+                for name, entry in raw_manifest["files"].items()
+            },
+            "refresh": refreshed.get("note", "not asked"),
+            "code": code,
+            "packages": package_versions(),
+            "python": sys.version.split()[0],
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started_at": utc_now(),
+            "status": "running",
+            "recovered_lock": lock.recovered,
+        }
+        folder.root.mkdir(parents=True)
+        write_json_atomic(folder.manifest, manifest)
+        try:
+            results_doc, staged = _execute(
+                pm, request, params, folder, paths, accepted_by, kernel_name
+            )
+        except BaseException as exc:
+            reason = (
+                str(exc) if isinstance(exc, PipelineError) else (f"{type(exc).__name__}: {exc}")
+            )
+            write_json_atomic(
+                folder.manifest,
+                {**manifest, "status": "failed", "ended_at": utc_now(), "exit_reason": reason},
+            )
+            raise
+        report = json.loads(staged.cleaning_report.read_text())
+        verdict = results_doc["verdict"]
+        summary = {
+            "label": verdict["label"],
+            "title": verdict["title"],
+            "qualifier": verdict.get("qualifier", ""),
+            "n_post_months": verdict["numbers"]["n_post_months"],
+            "data_through": verdict["numbers"]["last_month"],
+            "clean_rows": report.get("clean_rows"),
+            "inputs": [i["sha256"] for i in inputs],
+        }
+        manifest.update(
+            status="success",
+            ended_at=utc_now(),
+            exit_reason="",
+            summary=summary,
+            changes=changes(previous, summary),
+            outputs=[file_record(p, folder.root) for p in staged_outputs(folder.root)],
+        )
+        write_json_atomic(folder.manifest, manifest)
+        promote_copy(folder.root, paths.root)
+        switch_latest(folder.latest_for_key, folder.root)
+        switch_latest(folder.latest, folder.root)
+    return _answer(paths, request, folder.root, manifest, skipped=False)
+
+
+def _answer(paths: Paths, request, run_root: Path, manifest: dict, *, skipped: bool) -> dict:
     final = RunLayout(paths, request.city, request.as_of)
-    staging_root = final.staging_root(str(os.getpid()))
-    if staging_root.exists():
-        shutil.rmtree(staging_root)
-    staged = RunLayout.under(staging_root, request.city, request.as_of)
-    staged.notebooks.mkdir(parents=True)
-    base = {"output_root": str(staging_root), "raw_dir": str(paths.raw), **params}
+    in_run = RunLayout.under(run_root, request.city, request.as_of)
+    summary = manifest.get("summary", {})
+    return {
+        "briefing": final.briefing_pdf,
+        "briefing_html": final.briefing_html,
+        "results": final.results,
+        "provenance": final.provenance,
+        "run_folder": run_root,
+        "run_briefing": in_run.briefing_pdf,
+        "latest": RunFolder(paths, request.city, request.as_of, "", "").latest,
+        "manifest": run_root / "manifest.json",
+        "verdict": summary.get("label"),
+        "title": summary.get("title"),
+        "skipped": skipped,
+        "changes": manifest.get("changes", {}),
+        # the outputs as copied to the project's folders
+        "files": [paths.root / o["path"] for o in manifest.get("outputs", [])],
+    }
+
+
+def _execute(pm, request, params, folder: RunFolder, paths: Paths, accepted_by, kernel_name):
+    """The three notebooks into the run folder, the HTML briefing and the provenance."""
+    source_dir = config.source_root() / "notebooks"
+    kernel = kernel_name or ensure_kernel()
+    staged = RunLayout.under(folder.root, request.city, request.as_of)
+    staged.notebooks.mkdir(parents=True, exist_ok=True)
+    base = {"output_root": str(folder.root), "raw_dir": str(paths.raw), **params}
     executed = []
     for name in NOTEBOOKS:
         target = staged.executed_notebook(name)
@@ -185,24 +357,14 @@ def run(
         staged.briefing_html,
         title=f"{request.city}: {results_doc['verdict']['title']}",
     )
-    manifest = {
+    read = json.loads(staged.inputs.read_text()) if staged.inputs.exists() else []
+    provenance = {
         "run_at": utc_now(),
         "parameters": params,
         "request": request.to_dict(),
         "code": code_version(),
-        "inputs": [file_record(paths.raw / s.filename) for s in SOURCES.values()],
-        "outputs": [file_record(p, staging_root) for p in staged_outputs(staging_root)],
+        "inputs": read,  # the files notebook 10 actually read, with their checksums
+        "outputs": [file_record(p, folder.root) for p in staged_outputs(folder.root)],
     }
-    write_json_atomic(staged.provenance, manifest)
-    promoted = promote(staging_root, paths.root)
-    shutil.rmtree(staging_root, ignore_errors=True)
-    verdict = results_doc["verdict"]
-    return {
-        "briefing": final.briefing_pdf,
-        "briefing_html": final.briefing_html,
-        "results": final.results,
-        "provenance": final.provenance,
-        "files": promoted,
-        "verdict": verdict["label"],
-        "title": verdict["title"],
-    }
+    write_json_atomic(staged.provenance, provenance)
+    return results_doc, staged

@@ -165,7 +165,7 @@ def stage_clean(
     cities = sorted(series.frame["city"].unique())
     if city not in cities:
         raise SeriesError(f"city={city!r} is not in {homicides.name}; cities there: {cities}")
-    layout = RunLayout.under(output_root, city, as_of)
+    layout = RunLayout.under(output_root or config.scratch_root(), city, as_of)
     city_table = series.frame[series.frame["city"] == city].reset_index(drop=True)
     root = homicides.parent.parent.parent  # the project of data/raw/<file>
     inputs = [file_record(homicides, root), file_record(population, root)]
@@ -237,7 +237,7 @@ def stage_model(
         seed=seed,
         **params,
     )
-    layout = RunLayout.under(output_root, request.city, request.as_of)
+    layout = RunLayout.under(output_root or config.scratch_root(), request.city, request.as_of)
     if not layout.panel.exists():
         raise SeriesError(
             f"{layout.panel} is missing: run notebooks/10_clean.ipynb for {city}, {request.as_of}"
@@ -307,7 +307,7 @@ def stage_briefing(
     city: str, as_of: str, *, output_root: str | Path | None = None
 ) -> BriefingStage:
     """The briefing figures, results.json and the one-page PDF, from stage 20's outcome."""
-    layout = RunLayout.under(output_root, city, resolve_as_of(as_of))
+    layout = RunLayout.under(output_root or config.scratch_root(), city, resolve_as_of(as_of))
     outcome = load_outcome(layout)
     info = run_info(city, layout.as_of, outcome.input_sha256, outcome.data_through)
     written = []
