@@ -183,6 +183,9 @@ def test_kill_mid_run_then_a_clean_rerun_then_nothing_to_do(tmp_path, mirror):
     assert docs[-1]["summary"]["label"] == good["summary"]["label"]
     assert docs[-1]["changes"]["verdict_changed"] is False
     assert docs[-1]["fingerprint"] == good["fingerprint"]
+    # same inputs, parameters and code: every output byte-identical (figures, PDF, HTML,
+    # results.json, the executed notebooks, the provenance)
+    assert docs[-1]["outputs"] == good["outputs"] and len(good["outputs"]) > 40
 
 
 @pytest.mark.realdata

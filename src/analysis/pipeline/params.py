@@ -88,9 +88,10 @@ def make_request(
         intervention=intervention.start,
         **{k: v for k, v in params.items() if k in SPEC_PARAMETERS},
     )
-    criteria = VerdictCriteria(
-        **{k: v for k, v in params.items() if k in CRITERIA_PARAMETERS and v is not None}
-    )
+    chosen = {k: v for k, v in params.items() if k in CRITERIA_PARAMETERS and v is not None}
+    if chosen.get("window_months") == 0:  # 0: no window, every post month up to as_of
+        chosen["window_months"] = None
+    criteria = VerdictCriteria(**chosen)
     return AnalysisRequest(
         city=city,
         as_of=resolve_as_of(as_of),

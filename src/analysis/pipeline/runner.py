@@ -43,13 +43,19 @@ from analysis.pipeline.runs import (
     switch_latest,
 )
 from analysis.pipeline.stages import PipelineError
-from analysis.provenance import code_version, file_record, utc_now, write_json_atomic
+from analysis.provenance import (
+    code_version,
+    file_record,
+    utc_now,
+    write_json_atomic,
+    write_text_atomic,
+)
 from analysis.sources import SOURCES, fetch, mirror_from_env, read_manifest, verify_raw
 
 NOTEBOOKS = ("10_clean.ipynb", "20_model.ipynb", "30_briefing.ipynb")
 KERNEL_NAME = "analysis"
 #: Parameters the runner sets itself; a user may not.
-RESERVED = ("output_root", "raw_dir", "city", "as_of")
+RESERVED = ("output_root", "raw_dir", "city", "as_of", "run_at")
 
 
 def ensure_kernel(name: str = KERNEL_NAME) -> str:
@@ -120,6 +126,26 @@ def _city_in_data(city: str, homicides: Path) -> str:
         f"city={shown!r} is not in {homicides.name}; its cities are {sorted(names)}. "
         "Give one of them (any letter case)"
     )
+
+
+#: Metadata papermill and nbclient record per execution (times, durations): kept in the
+#: run's manifest, left out of the executed notebook so that the same run gives the same bytes.
+VOLATILE = ("start_time", "end_time", "duration", "execution", "output_path")
+
+
+def normalise_notebook(path: Path) -> None:
+    """Drop the execution times from an executed notebook (in place, atomically)."""
+    nb = json.loads(path.read_text())
+    holders = [nb.get("metadata", {}).get("papermill", {})]
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {})
+        holders += [meta, meta.get("papermill", {})]
+        if "injected-parameters" in meta.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill draws a random one
+    for holder in holders:
+        for name in VOLATILE:
+            holder.pop(name, None)
+    write_text_atomic(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
 def check_targets(paths: Paths) -> None:
@@ -223,9 +249,12 @@ def run(
     print_ = fingerprint(inputs, params, code)
     with RunLock(folder.lock, wait=wait) as lock:
         apply_retention(folder.city_root, key)
-        hit = None if force else same_run(folder.city_root, request.as_of, key, print_)
-        if hit is not None:
+        hit = same_run(folder.city_root, request.as_of, key, print_)
+        if hit is not None and not force:
             return _answer(paths, request, hit[0], hit[1], skipped=True)
+        # the time these results were first computed: a forced rerun of the same inputs,
+        # parameters and code writes the same bytes
+        run_at = hit[1]["run_at"] if hit is not None and hit[1].get("run_at") else utc_now()
         previous = previous_success(folder.city_root, key)
         manifest = {
             "run_id": folder.run_id,
@@ -251,6 +280,7 @@ def run(
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "started_at": utc_now(),
+            "run_at": run_at,
             "status": "running",
             "recovered_lock": lock.recovered,
         }
@@ -258,7 +288,7 @@ def run(
         write_json_atomic(folder.manifest, manifest)
         try:
             results_doc, staged = _execute(
-                pm, request, params, folder, paths, accepted_by, kernel_name
+                pm, request, params, folder, paths, accepted_by, kernel_name, run_at
             )
         except BaseException as exc:
             reason = (
@@ -317,13 +347,22 @@ def _answer(paths: Paths, request, run_root: Path, manifest: dict, *, skipped: b
     }
 
 
-def _execute(pm, request, params, folder: RunFolder, paths: Paths, accepted_by, kernel_name):
+def _execute(
+    pm, request, params, folder: RunFolder, paths: Paths, accepted_by, kernel_name, run_at
+):
     """The three notebooks into the run folder, the HTML briefing and the provenance."""
     source_dir = config.source_root() / "notebooks"
     kernel = kernel_name or ensure_kernel()
     staged = RunLayout.under(folder.root, request.city, request.as_of)
     staged.notebooks.mkdir(parents=True, exist_ok=True)
-    base = {"output_root": str(folder.root), "raw_dir": str(paths.raw), **params}
+    # the notebooks run inside the run folder and write to "." there: the executed
+    # notebooks do not name the run folder, so a forced rerun gives the same bytes
+    base = {
+        "output_root": ".",
+        "raw_dir": str(paths.raw),
+        "run_at": run_at,
+        **params,
+    }
     executed = []
     for name in NOTEBOOKS:
         target = staged.executed_notebook(name)
@@ -333,7 +372,7 @@ def _execute(pm, request, params, folder: RunFolder, paths: Paths, accepted_by, 
                 str(target),
                 parameters={k: v for k, v in base.items() if k in accepted_by[name]},
                 kernel_name=kernel,
-                cwd=str(paths.root),
+                cwd=str(folder.root),
                 progress_bar=False,
                 request_save_on_cell_execute=False,
             )
@@ -350,6 +389,7 @@ def _execute(pm, request, params, folder: RunFolder, paths: Paths, accepted_by, 
                 f"executed notebook, as far as it ran, is {target}; the last good outputs are "
                 "unchanged."
             ) from exc
+        normalise_notebook(target)
         executed.append(target)
     results_doc = json.loads(staged.results.read_text())
     export_html(
@@ -359,7 +399,7 @@ def _execute(pm, request, params, folder: RunFolder, paths: Paths, accepted_by, 
     )
     read = json.loads(staged.inputs.read_text()) if staged.inputs.exists() else []
     provenance = {
-        "run_at": utc_now(),
+        "run_at": run_at,
         "parameters": params,
         "request": request.to_dict(),
         "code": code_version(),

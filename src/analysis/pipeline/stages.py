@@ -63,12 +63,15 @@ def raw_folder(raw_dir: str | Path | None) -> Path:
     return Path(raw_dir) if raw_dir not in (None, "") else Paths().raw
 
 
-def run_info(city: str, as_of: str, inputs_sha: str, data_through=None) -> RunInfo:
-    """What a figure's footnote says; the run date is read from the clock here."""
+def run_info(
+    city: str, as_of: str, inputs_sha: str, data_through=None, run_at: str | None = None
+) -> RunInfo:
+    """What a figure's footnote says; the run date is ``run_at``'s (the time the runner
+    gives: when these results were first computed), else read from the clock here."""
     return RunInfo(
         place=city,
         as_of=as_of,
-        run_date=clock.today().isoformat(),
+        run_date=run_at[:10] if run_at else clock.today().isoformat(),
         input_sha256=inputs_sha,
         code_version=code_version().get("commit") or f"v{__version__}",
         data_through="" if data_through is None else f"{pd.Timestamp(data_through):%Y-%m}",
@@ -137,6 +140,7 @@ def stage_clean(
     output_root: str | Path | None = None,
     raw_dir: str | Path | None = None,
     intervention_date: str | None = None,
+    run_at: str | None = None,
     reporting_lag_days: int = config.REPORTING_LAG_DAYS,
     identical_rows: str = "victims",
     allow_implausible_population: bool = False,
@@ -183,7 +187,7 @@ def stage_clean(
     ]
     complete = city_table.loc[city_table["status"] == "complete", "month"]
     last = complete.max() if not complete.empty else None
-    info = run_info(city, as_of, cleaning.report["sha256"], last)
+    info = run_info(city, as_of, cleaning.report["sha256"], last, run_at)
     fig, data = descriptive_figure(city_table, city, intervention, info)
     written += export(fig, data, layout.figures, layout.figure_stem("descriptive"))
     return CleanStage(cleaning, series, city_table, intervention, inputs, written)
@@ -216,6 +220,7 @@ def stage_model(
     output_root: str | Path | None = None,
     intervention_date: str | None = None,
     measure: str = "victims",
+    run_at: str | None = None,
     reporting_lag_days: int | None = None,
     seed: int | None = None,
     registry_path: str | Path | None = None,
@@ -244,7 +249,7 @@ def stage_model(
         )
     data = AnalysisData(panel=read_panel(layout.panel), input_sha256=_input_sha(layout))
     outcome = analyse(request, data)
-    info = run_info(request.city, request.as_of, data.input_sha256, outcome.data_through)
+    info = run_info(request.city, request.as_of, data.input_sha256, outcome.data_through, run_at)
     doc = outcome.result.to_dict()
     doc.update(
         {"city": city, "as_of": request.as_of, "measure": measure, "input": layout.panel.name}
@@ -304,17 +309,17 @@ class BriefingStage:
 
 
 def stage_briefing(
-    city: str, as_of: str, *, output_root: str | Path | None = None
+    city: str, as_of: str, *, output_root: str | Path | None = None, run_at: str | None = None
 ) -> BriefingStage:
     """The briefing figures, results.json and the one-page PDF, from stage 20's outcome."""
     layout = RunLayout.under(output_root or config.scratch_root(), city, resolve_as_of(as_of))
     outcome = load_outcome(layout)
-    info = run_info(city, layout.as_of, outcome.input_sha256, outcome.data_through)
+    info = run_info(city, layout.as_of, outcome.input_sha256, outcome.data_through, run_at)
     written = []
     for name, (fig, data) in briefing_figures(outcome, info).items():
         written += export(fig, data, layout.figures, layout.figure_stem(name))
     inputs = json.loads(layout.inputs.read_text()) if layout.inputs.exists() else []
-    doc = results_document(outcome, inputs=inputs, run_at=utc_now(), code=code_version())
+    doc = results_document(outcome, inputs=inputs, run_at=run_at or utc_now(), code=code_version())
     written.append(write_json_atomic(layout.results, doc))
     page = build_briefing(
         outcome.result,
