@@ -18,9 +18,10 @@ export ANALYSIS_RUN_AS_OF := $(value AS_OF)
 export ANALYSIS_RUN_INTERVENTION := $(value INTERVENTION)
 export ANALYSIS_RUN_PARAMS := $(value PARAMS)
 export ANALYSIS_BATCH_ARGS := $(value BATCH)
+export ANALYSIS_RUN_REFRESH := $(value REFRESH)
 export ANALYSIS_REPLAY_FROM := $(value REPLAY_FROM)
 export ANALYSIS_REPLAY_TO := $(value REPLAY_TO)
-unexport CITY AS_OF INTERVENTION PARAMS BATCH REPLAY_FROM REPLAY_TO
+unexport CITY AS_OF INTERVENTION PARAMS BATCH REPLAY_FROM REPLAY_TO REFRESH
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data run batch replay test test-quick lint format bench lab clean
@@ -30,11 +31,12 @@ help: ## list the targets
 	@echo "  variables: CITY, AS_OF (default today), INTERVENTION (default: the registry's), PARAMS"
 	@echo "  offline: ANALYSIS_DATA_MIRROR=/folder/with/the/upstream/files make run"
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e '.[dev]'
 	$(PY) -m ipykernel install --sys-prefix --name analysis --display-name "Python (stockton-its)" >/dev/null
 	@touch $@
 

@@ -29,8 +29,39 @@ def test_environment_yml_and_pyproject_declare_the_same_dependencies():
     assert "conda-forge" in env["channels"]
 
 
-def test_three_notebooks_in_phase_order():
-    assert [p.name for p in NOTEBOOKS] == ["10_clean.ipynb", "20_model.ipynb", "30_briefing.ipynb"]
+def test_the_lock_file_pins_every_declared_dependency_within_its_range():
+    """requirements.lock (what make setup installs) pins each dependency of pyproject.toml
+    (and so of environment.yml) at a version its range allows, and this environment has
+    those versions installed."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[_canonical(name)] = version.strip()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for spec in [*project["dependencies"], *project["optional-dependencies"]["dev"]]:
+        req = Requirement(spec)
+        name = _canonical(req.name)
+        assert name in pins, f"{req.name} is not pinned in requirements.lock"
+        assert req.specifier.contains(pins[name], prereleases=True), (spec, pins[name])
+        assert metadata.version(req.name) == pins[name], f"{req.name}: installed differs"
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_notebooks_in_phase_order():
+    assert [p.name for p in NOTEBOOKS] == [
+        "10_clean.ipynb",
+        "20_model.ipynb",
+        "30_briefing.ipynb",
+        "40_replay.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -69,9 +100,13 @@ def test_notebook_has_one_parameters_cell_and_no_outputs(path):
                 "n_simulations",
                 "seed",
                 "output_root",
+                "window_months",
+                "monitoring_horizon_months",
+                "run_at",
             },
         ),
-        ("30_briefing.ipynb", {"city", "as_of", "output_root"}),
+        ("30_briefing.ipynb", {"city", "as_of", "output_root", "run_at"}),
+        ("40_replay.ipynb", {"city", "start", "end", "monitoring_horizon_months", "raw_dir"}),
     ],
 )
 def test_notebook_parameters(name, needed):

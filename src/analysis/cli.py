@@ -302,6 +302,8 @@ def _from_environment(args: argparse.Namespace) -> None:
     args.city = env.get("ANALYSIS_RUN_CITY") or args.city
     args.as_of = env.get("ANALYSIS_RUN_AS_OF") or args.as_of
     args.intervention_date = env.get("ANALYSIS_RUN_INTERVENTION") or args.intervention_date
+    if env.get("ANALYSIS_RUN_REFRESH", "").strip() not in ("", "0"):
+        args.refresh = True
     text = env.get("ANALYSIS_RUN_PARAMS", "")
     try:
         words = shlex.split(text)

@@ -2,9 +2,11 @@
 
 * :mod:`~analysis.pipeline.params`: parameters checked and turned into a request;
 * :mod:`~analysis.pipeline.stages`: the three notebook stages (read, analyse, render, write);
-* :mod:`~analysis.pipeline.runner`: the papermill runner with staging and provenance;
+* :mod:`~analysis.pipeline.runner`: the papermill runner: run folder, manifest, provenance;
 * :mod:`~analysis.pipeline.html`: the briefing notebook as a standalone HTML page;
-* :mod:`~analysis.pipeline.promote`: moving a finished run's outputs into place.
+* :mod:`~analysis.pipeline.promote`: copying a finished run's outputs to the project;
+* :mod:`~analysis.pipeline.runs`: run folders, latest links, locks, retention;
+* :mod:`~analysis.pipeline.replay`: the replay command and notebook.
 """
 
 from analysis.pipeline.html import briefing_markdown, escape_markdown, export_html

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import sys
 from dataclasses import replace
@@ -29,7 +28,7 @@ from analysis.errors import DataUnavailableError, ModelSpecError
 from analysis.layout import OUTPUT_FOLDERS, RunLayout
 from analysis.pipeline.html import export_html
 from analysis.pipeline.params import make_request, project_registry
-from analysis.pipeline.promote import staged_outputs
+from analysis.pipeline.promote import promote, staged_outputs
 from analysis.pipeline.runs import (
     RunFolder,
     RunLock,
@@ -163,20 +162,6 @@ def check_targets(paths: Paths) -> None:
             )
 
 
-def promote_copy(run_root: Path, project: Path) -> list[Path]:
-    """Copy a finished run's outputs to the project's folders, each file by an atomic
-    rename (the run folder keeps its own copy; ``runs/<city>/latest`` is the atomic view)."""
-    done = []
-    for src in staged_outputs(run_root):
-        dest = project / src.relative_to(run_root)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-        shutil.copy2(src, tmp)
-        os.replace(tmp, dest)
-        done.append(dest)
-    return done
-
-
 def run(
     city: str | None = None,
     as_of: str = "today",
@@ -276,6 +261,7 @@ def run(
             "refresh": refreshed.get("note", "not asked"),
             "code": code,
             "packages": package_versions(),
+            "lock_file": _lock_record(),
             "python": sys.version.split()[0],
             "pid": os.getpid(),
             "host": socket.gethostname(),
@@ -319,10 +305,16 @@ def run(
             outputs=[file_record(p, folder.root) for p in staged_outputs(folder.root)],
         )
         write_json_atomic(folder.manifest, manifest)
-        promote_copy(folder.root, paths.root)
+        promote(folder.root, paths.root)
         switch_latest(folder.latest_for_key, folder.root)
         switch_latest(folder.latest, folder.root)
     return _answer(paths, request, folder.root, manifest, skipped=False)
+
+
+def _lock_record() -> dict | None:
+    """The dependency lock file this checkout installs from (its checksum)."""
+    lock = config.source_root() / "requirements.lock"
+    return file_record(lock, config.source_root()) if lock.exists() else None
 
 
 def _answer(paths: Paths, request, run_root: Path, manifest: dict, *, skipped: bool) -> dict:
