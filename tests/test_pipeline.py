@@ -115,15 +115,15 @@ def test_no_victim_name_leaves_data_raw(project, capfd):
 def test_failed_rerun_keeps_the_last_good_outputs(project, mirror):
     paths, out = project
     before = {p: sha256_file(p) for p in (out["results"], out["briefing"])}
-    # a lag of 400 days leaves no complete month after the intervention: the model notebook
-    # fails after the cleaning notebook succeeded, for the same city and date
+    # a slope change needs two post months; on 5 December 2012 there is one: the model
+    # notebook fails after the cleaning notebook succeeded
     with pytest.raises(PipelineError, match="20_model.ipynb failed.*last good outputs"):
         run(
             "Stockton",
-            AS_OF,
+            "2012-12-05",
             paths=paths,
             mirror=mirror,
-            extra={**FAST, "reporting_lag_days": 400},
+            extra={**FAST, "impact": "slope"},
         )
     assert {p: sha256_file(p) for p in before} == before
     # the latest pointer still shows the good run; the failed run kept its folder, with the
@@ -137,7 +137,7 @@ def test_failed_rerun_keeps_the_last_good_outputs(project, mirror):
     assert len(failed) == 1
     doc = json.loads(failed[0].read_text())
     assert "20_model.ipynb failed" in doc["exit_reason"] and doc["ended_at"]
-    assert (failed[0].parent / "reports/notebooks" / f"stockton_{AS_OF}_20_model.ipynb").exists()
+    assert (failed[0].parent / "reports/notebooks" / "stockton_2012-12-05_20_model.ipynb").exists()
 
 
 def test_cli_exits_non_zero_with_a_clear_message(capsys):

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from analysis.config import Paths
 from analysis.pipeline.runs import (
     KEEP_SUCCESSFUL,
     RunLock,
@@ -224,3 +225,44 @@ def test_minus_p_refuses_what_the_runner_owns(capsys):
     for name in ("city=Fresno", "as_of=2014-01-01", "output_root=/elsewhere", "raw_dir="):
         assert cli.main(["run", "-p", name]) == 1
         assert "set by the runner" in capsys.readouterr().err
+
+
+@pytest.mark.realdata
+@pytest.mark.notebook
+def test_no_complete_month_since_the_start_is_too_early_not_an_error(tmp_path, mirror):
+    from analysis.briefing import count_pdf_pages
+    from analysis.pipeline import run
+    from analysis.results import validate
+
+    out = run("Stockton", "2012-11-15", paths=Paths(tmp_path), mirror=mirror)
+    assert out["verdict"] == "too_early" and not out["skipped"]
+    doc = json.loads(out["results"].read_text())
+    validate(doc)
+    assert doc["verdict"]["numbers"]["n_post_months"] == 0 and doc["model"] is None
+    assert "November 2012" in doc["verdict"]["headline"]
+    assert count_pdf_pages(out["briefing"]) == 1
+    html = out["briefing_html"].read_text()
+    assert "<title>Stockton: Still really early to tell" in html and 'alt="Monthly' in html
+    assert (tmp_path / "runs/stockton/latest").resolve() == out["run_folder"].resolve()
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--as-of", "2005-01-01"], "as_of=2005-01-01 is before the data begin"),
+        (["--as-of", "2014-01-01", "--intervention-date", "2021-01-01"], "is after the as-of"),
+        (["--as-of", "2014-01-01", "--intervention-date", "2007-03-01"], "needs at least 12"),
+        (["--city", "sTOCKTON", "--as-of", "1999-01-01"], "Stockton's records run from"),
+    ],
+)
+def test_dates_outside_the_data_are_refused_before_any_notebook(
+    args, message, tmp_path, mirror, monkeypatch, capsys
+):
+    from analysis import cli
+
+    monkeypatch.setenv("ANALYSIS_PROJECT_ROOT", str(tmp_path))
+    monkeypatch.setenv("ANALYSIS_DATA_MIRROR", str(mirror))
+    assert cli.main(["run", *args]) == 1
+    assert message in capsys.readouterr().err
+    assert not list((tmp_path / "runs").glob("*/*/*/*"))  # no run folder: nothing started

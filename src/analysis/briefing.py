@@ -96,6 +96,18 @@ def _footer(fig: plt.Figure, info: RunInfo):
 
 
 @styled
+def _heading(col: _Column, verdict: Verdict, info: RunInfo, intervention, *, gap: float):
+    """The verdict as the page title and the line under it: topic, data period, run date."""
+    col.add(f"{info.place}: {verdict.title}", 18, fontweight="bold", gap=0.06)
+    period = wording.data_through(info.data_through) if info.data_through else info.as_of
+    col.add(
+        f"Briefing on {intervention.topic} · {period} · run {info.run_date}",
+        9.5,
+        color="#555",
+        gap=gap,
+    )
+
+
 def build_briefing(
     result: ITSResult,
     verdict: Verdict,
@@ -118,14 +130,7 @@ def build_briefing(
     footer = _footer(fig, info)
     floor = MARGINS[3] + footer.get_window_extent(col.renderer).height / fig.dpi + 0.12
 
-    col.add(f"{info.place}: {verdict.title}", 18, fontweight="bold", gap=0.06)
-    period = wording.data_through(info.data_through) if info.data_through else info.as_of
-    col.add(
-        f"Briefing on {intervention.topic} · {period} · run {info.run_date}",
-        9.5,
-        color="#555",
-        gap=0.12,
-    )
+    _heading(col, verdict, info, intervention, gap=0.12)
 
     said = [verdict.headline, verdict.supporting]
     if verdict.qualifier:
@@ -202,6 +207,22 @@ def build_briefing(
     if overflow:
         col.add(pointer, 9.5, color="#333", fontstyle="italic")
     return Page(fig, overflow, ["Caveats and method"] if overflow else [])
+
+
+@styled
+def build_text_briefing(verdict: Verdict, info: RunInfo, intervention: Intervention) -> Page:
+    """The one-page briefing of a run with nothing to estimate yet: the verdict and its
+    sentences, no figure of a model."""
+    fig = plt.figure(figsize=PAGE)
+    col = _Column(fig, PAGE[1] - MARGINS[2])
+    _footer(fig, info)
+    _heading(col, verdict, info, intervention, gap=0.2)
+    col.add("What the data say", 12.5, fontweight="bold", gap=0.06)
+    for text in (verdict.headline, verdict.supporting, verdict.when_we_will_know):
+        col.add("• " + text, 10.5, indent=0.1, gap=0.07)
+    col.add("Caveats", 12.5, fontweight="bold", gap=0.06)
+    col.add("• " + verdict.caveat, 10.5, indent=0.1, gap=0.07)
+    return Page(fig, [], [])
 
 
 @styled

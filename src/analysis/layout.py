@@ -38,6 +38,16 @@ def batch_folder(paths: Paths, stamp: str) -> Path:
     return paths.root / "build" / "batch" / stamp
 
 
+def replay_folder(paths: Paths) -> Path:
+    """Where ``analysis replay`` writes its table, summary and figure."""
+    return paths.reports / "replay"
+
+
+def replay_name(city: str, start: str, end: str) -> str:
+    """``stockton_2012-12_2016-12_replay``: a replay's files, by city and month range."""
+    return f"{slug(city)}_{start[:7]}_{end[:7]}_replay"
+
+
 def batch_figure_stem(item: int, city: str, as_of: str, spec: str) -> str:
     """File stem of one batch item's figure: ``00012_stockton_2013-02-01_family-negbin``."""
     return f"{item:05d}_{slug(city)}_{as_of}_{slug(spec)}"

@@ -27,7 +27,7 @@ def schema() -> dict:
 
 
 def document_from_parts(
-    result: ITSResult,
+    result: ITSResult | None,
     power: PowerAnalysis | None,
     verdict: Verdict,
     *,
@@ -40,9 +40,12 @@ def document_from_parts(
     intervention: dict | None = None,
     robustness: dict | None = None,
 ) -> dict:
-    """The results document from its parts (see :func:`results_document`)."""
-    model = result.to_dict()
-    model.pop("series")  # the series is in the CSV beside the main figure
+    """The results document from its parts (see :func:`results_document`); ``result``
+    None: no model was fitted (no complete month since the start)."""
+    model = None
+    if result is not None:
+        model = result.to_dict()
+        model.pop("series")  # the series is in the CSV beside the main figure
     doc = {
         "schema_version": SCHEMA_VERSION,
         "city": city,
@@ -81,6 +84,12 @@ def results_document(
         intervention=request.intervention.to_dict(),
         robustness=outcome.robustness.to_dict() if outcome.robustness is not None else None,
     )
+
+
+def early_document(verdict: Verdict, **parts) -> dict:
+    """The results document of a run with no complete post-intervention month: the
+    "too early" verdict, no model, no power, no robustness checks."""
+    return document_from_parts(None, None, verdict, **parts)
 
 
 def validate(doc: dict) -> None:

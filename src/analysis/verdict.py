@@ -434,6 +434,59 @@ def _monitoring_label(
     return ("no_detectable_change" if enough else "cannot_tell"), reasons
 
 
+def early_verdict(
+    *,
+    place: str,
+    intervention: Intervention,
+    first_post: pd.Timestamp,
+    last_month: pd.Timestamp | None,
+    n_pre: int,
+    min_post_months: int = config.MIN_POST_MONTHS,
+    confidence_level: float = config.CONFIDENCE_LEVEL,
+) -> Verdict:
+    """ "Too early" when not one month after the start is complete yet (no model is fitted)."""
+    through = f"{last_month:%B %Y}" if last_month is not None else "no complete month"
+    needed = _month_after(first_post, min_post_months - 1)
+    return Verdict(
+        label="too_early",
+        title=title("too_early", intervention),
+        headline=(
+            f"No month {intervention.since} is complete yet in the data for {place}: they run "
+            f"to {through}, and the first month after the start is {first_post:%B %Y}."
+        ),
+        supporting=(
+            f"The verdict needs at least {min_post_months} complete months after the start; "
+            "nothing has been estimated."
+        ),
+        caveat="Homicide counts of a few weeks say nothing reliable about a change.",
+        when_we_will_know=(
+            f"The first verdict can be given once the data run through {needed}; whether it "
+            "can then tell a change from chance depends on its size (the first run with data "
+            "says how likely it is to be detected)."
+        ),
+        reasons=[f"no complete month since {first_post:%B %Y}; the minimum is {min_post_months}"],
+        numbers={
+            "rate_ratio": None,
+            "rate_ratio_lower": None,
+            "rate_ratio_upper": None,
+            "p_value": None,
+            "interval": "confidence",
+            "confidence_level": confidence_level,
+            "cumulative_difference": None,
+            "n_pre_months": n_pre,
+            "n_post_months": 0,
+            "first_post_month": f"{first_post:%Y-%m}",
+            "last_month": f"{last_month:%Y-%m}" if last_month is not None else None,
+            "power_now": None,
+        },
+        criteria={
+            "min_post_months": min_post_months,
+            "effect_that_matters": None,
+            "target_power": None,
+        },
+    )
+
+
 #: Projection over pre-period level beyond which the briefing warns about extrapolation.
 EXTRAPOLATION_WARNING_RATIO = config.EXTRAPOLATION_RATIO
 

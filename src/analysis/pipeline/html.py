@@ -27,6 +27,28 @@ def briefing_markdown(place: str, verdict) -> str:
     return "\n\n".join([title, *(escape_markdown(p) for p in parts), *caveats])
 
 
+def early_html(title: str, verdict, image_png: Path | None, alt: str) -> str:
+    """A standalone page for a run with nothing to estimate yet (no notebook to export)."""
+    import base64
+    import html
+
+    parts = [verdict.headline, verdict.supporting, verdict.when_we_will_know, verdict.caveat]
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in parts)
+    img = ""
+    if image_png is not None and image_png.exists():
+        data = base64.b64encode(image_png.read_bytes()).decode()
+        img = (
+            f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
+            'style="max-width:100%;height:auto">'
+        )
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+        f'content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
+        f'</head><body style="font-family:sans-serif;max-width:60em;margin:auto;padding:1em">'
+        f"<h1>{html.escape(title)}</h1>{body}{img}</body></html>\n"
+    )
+
+
 #: Cells with this tag (the notebook's notes for developers) are left out of the page.
 DEVELOPER_TAG = "developer"
 

@@ -18,7 +18,7 @@ from analysis.config import Paths
 from analysis.core import AnalysisRequest
 from analysis.figures import RunInfo, export
 from analysis.figures.replay import timeline_figure
-from analysis.layout import slug
+from analysis.layout import replay_folder, replay_name
 from analysis.pipeline.params import make_request, project_registry
 from analysis.pipeline.stages import clean_inputs
 from analysis.provenance import (
@@ -76,17 +76,13 @@ def compute_replay(
     return Replay(request, table, summary(table), info, [file_record(p) for p in files])
 
 
-def replay_stem(city: str, start: str, end: str) -> str:
-    return f"{slug(city)}_{start[:7]}_{end[:7]}_replay"
-
-
 def write_replay(replay_run: Replay, paths: Paths | None = None) -> dict[str, Path]:
     """Write the table, the summary with provenance, and the figure; return their paths."""
     paths = paths or Paths()
-    folder = paths.reports / "replay"
+    folder = replay_folder(paths)
     folder.mkdir(parents=True, exist_ok=True)
     dates = replay_run.table["as_of"]
-    stem = replay_stem(replay_run.request.city, dates.iloc[0], dates.iloc[-1])
+    stem = replay_name(replay_run.request.city, dates.iloc[0], dates.iloc[-1])
     table = folder / f"{stem}.csv"
     write_csv_atomic(table, replay_run.table)
     doc = {

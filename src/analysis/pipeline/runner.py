@@ -162,6 +162,37 @@ def check_targets(paths: Paths) -> None:
             )
 
 
+def _check_dates(request, homicides: Path) -> None:
+    """The as-of and intervention dates against the city's records, before any notebook."""
+    import pandas as pd
+
+    from analysis.cleaning import clean_homicides
+    from analysis.models import required_months
+
+    dates = clean_homicides(homicides).incidents.query("city == @request.city")["date"]
+    first, last = dates.min(), dates.max()
+    as_of = pd.Timestamp(request.as_of)
+    start = pd.Timestamp(request.intervention.start)
+    span = f"{request.city}'s records run from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    if as_of < first:
+        raise ModelSpecError(
+            f"as_of={request.as_of} is before the data begin ({span}): give a later date"
+        )
+    if start > min(as_of, last):
+        raise ModelSpecError(
+            f"intervention_date={request.intervention.start} is after "
+            f"{'the as-of date' if as_of <= last else 'the last record'} ({span}; as_of "
+            f"{request.as_of}): give a date inside the data"
+        )
+    need_pre, _ = required_months(request.spec)
+    months_before = (start.to_period("M") - first.to_period("M")).n
+    if months_before < need_pre:
+        raise ModelSpecError(
+            f"intervention_date={request.intervention.start} leaves {months_before} month(s) of "
+            f"data before it ({span}); the model needs at least {need_pre}: give a later date"
+        )
+
+
 def run(
     city: str | None = None,
     as_of: str = "today",
@@ -221,6 +252,7 @@ def run(
     city = _city_in_data(request.city, paths.raw / SOURCES["homicides"].filename)
     if city != request.city:
         request = replace(request, city=city)
+    _check_dates(request, paths.raw / SOURCES["homicides"].filename)
     params = {
         "city": request.city,
         "as_of": request.as_of,
@@ -311,6 +343,68 @@ def run(
     return _answer(paths, request, folder.root, manifest, skipped=False)
 
 
+def _has_post_month(staged: RunLayout, request) -> bool:
+    """Whether the city has a complete month from the first post month on (notebook 10's
+    monthly table)."""
+    import pandas as pd
+
+    table = pd.read_csv(staged.monthly)
+    done = pd.to_datetime(table.loc[table["status"] == "complete", "month"])
+    return bool((done >= request.spec.first_post_month()).any())
+
+
+def _early_outputs(request, params: dict, staged: RunLayout, run_at: str) -> dict:
+    """No complete month since the start: the "too early" verdict, results.json and a
+    one-page briefing (PDF and HTML) from the data as they are; no model is fitted."""
+    import pandas as pd
+
+    from analysis.briefing import build_text_briefing, write_briefing_pdf
+    from analysis.pipeline.html import early_html
+    from analysis.pipeline.stages import run_info
+    from analysis.results import early_document
+    from analysis.verdict import early_verdict
+
+    table = pd.read_csv(staged.monthly)
+    done = pd.to_datetime(table.loc[table["status"] == "complete", "month"])
+    first_post = request.spec.first_post_month()
+    last = done.max() if len(done) else None
+    verdict = early_verdict(
+        place=request.city,
+        intervention=request.intervention,
+        first_post=first_post,
+        last_month=last,
+        n_pre=int((done < first_post).sum()),
+        min_post_months=request.criteria.min_post_months,
+        confidence_level=request.spec.confidence_level,
+    )
+    inputs = json.loads(staged.inputs.read_text()) if staged.inputs.exists() else []
+    doc = early_document(
+        verdict,
+        city=request.city,
+        as_of=request.as_of,
+        parameters=params,
+        inputs=inputs,
+        run_at=run_at,
+        code=code_version(),
+        intervention=request.intervention.to_dict(),
+    )
+    write_json_atomic(staged.results, doc)
+    info = run_info(
+        request.city, request.as_of, inputs[0]["sha256"] if inputs else "-", last, run_at
+    )
+    page = build_text_briefing(verdict, info, request.intervention)
+    write_briefing_pdf(page, staged.briefing_pdf, verdict.title)
+    title = f"{request.city}: {verdict.title}"
+    html = early_html(
+        title,
+        verdict,
+        staged.figure("descriptive"),
+        f"Monthly homicides in {request.city}, before the start",
+    )
+    write_text_atomic(staged.briefing_html, html)
+    return doc
+
+
 def _lock_record() -> dict | None:
     """The dependency lock file this checkout installs from (its checksum)."""
     lock = config.source_root() / "requirements.lock"
@@ -383,12 +477,16 @@ def _execute(
             ) from exc
         normalise_notebook(target)
         executed.append(target)
-    results_doc = json.loads(staged.results.read_text())
-    export_html(
-        executed[-1],
-        staged.briefing_html,
-        title=f"{request.city}: {results_doc['verdict']['title']}",
-    )
+        if name == NOTEBOOKS[0] and not _has_post_month(staged, request):
+            results_doc = _early_outputs(request, params, staged, run_at)
+            break
+    else:
+        results_doc = json.loads(staged.results.read_text())
+        export_html(
+            executed[-1],
+            staged.briefing_html,
+            title=f"{request.city}: {results_doc['verdict']['title']}",
+        )
     read = json.loads(staged.inputs.read_text()) if staged.inputs.exists() else []
     provenance = {
         "run_at": run_at,
