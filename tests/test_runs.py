@@ -266,3 +266,15 @@ def test_dates_outside_the_data_are_refused_before_any_notebook(
     assert cli.main(["run", *args]) == 1
     assert message in capsys.readouterr().err
     assert not list((tmp_path / "runs").glob("*/*/*/*"))  # no run folder: nothing started
+
+
+@pytest.mark.realdata
+def test_output_folders_are_checked_before_anything_runs(tmp_path, mirror):
+    """A target that cannot take the outputs stops the run before any notebook: nothing is
+    half promoted."""
+    from analysis.pipeline import PipelineError, run
+
+    (tmp_path / "figures").write_text("a file where the folder should be")
+    with pytest.raises(PipelineError, match="nothing was run"):
+        run("Stockton", "2014-01-01", paths=Paths(tmp_path), mirror=mirror)
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "reports").exists()

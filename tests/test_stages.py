@@ -47,3 +47,15 @@ def test_a_city_without_an_intervention_speaks_of_the_date(tmp_path, mirror):
     text = " ".join([verdict.title, verdict.headline, verdict.supporting, verdict.caveat])
     assert "partnership" not in text.lower() and "CHP" not in text
     assert "November 2012" in text
+
+
+def test_notebooks_run_by_hand_write_to_a_scratch_folder(tmp_path, mirror, monkeypatch):
+    """A notebook run in place in JupyterLab (empty output_root) never writes the official
+    outputs: everything lands under runs/scratch."""
+    monkeypatch.setenv("ANALYSIS_PROJECT_ROOT", str(tmp_path))
+    stage = pipeline.stage_clean("Stockton", "2014-01-01", raw_dir=mirror)
+    assert stage.written and all(
+        p.is_relative_to(tmp_path / "runs" / "scratch") for p in stage.written
+    )
+    for official in ("data/processed", "figures", "reports"):
+        assert not (tmp_path / official).exists()
