@@ -129,6 +129,7 @@ def test_a_drop_in_the_treated_city_only_is_confirmed(treated_only):
     assert 0.45 < sc["ratio"] < 0.8
     assert v.label == "significant_drop"
     assert rb.checks["comparative"] is True and rb.checks["primary"] is True
+    assert "against comparison cities" in v.robustness_summary
 
 
 def test_a_shock_every_city_shared_is_not_credited_to_the_programme(shared_shock):
@@ -140,6 +141,7 @@ def test_a_shock_every_city_shared_is_not_credited_to_the_programme(shared_shock
     assert comp["lower"] < 1 < comp["upper"] and 0.8 < comp["estimate"] < 1.25
     assert rb.checks["comparative"] is False and not v.robust
     assert "comparison cities" in v.qualifier and "do not confirm" in v.title
+    assert "against comparison cities" not in v.robustness_summary  # said once, not twice
 
 
 def test_window_and_data_end_are_told_apart(treated_only):

@@ -405,7 +405,7 @@ def decide(
         qualifier_reasons=qualifier_reasons,
         checks=checks,
         what_would_help=help_text,
-        robustness_summary=_summary(robustness, place),
+        robustness_summary=_summary(robustness, place, told=bool(qualifier)),
         per_look_label=per_look if monitor is not None else "",
         monitoring=monitor.to_dict() if monitor is not None else {},
     )
@@ -538,12 +538,13 @@ def _qualify(label: str, rb: Robustness | None, place: str) -> tuple[str, list[s
     return sentence, reasons, checks
 
 
-def _summary(rb: Robustness | None, place: str) -> str:
-    """The checks for a reader: comparison cities, placebo dates, the simple comparison."""
+def _summary(rb: Robustness | None, place: str, *, told: bool = False) -> str:
+    """The checks for a reader: comparison cities (unless the qualifier ``told`` of them
+    already), placebo dates, the simple comparison."""
     if rb is None:
         return "The robustness checks were not run."
     parts = []
-    if rb.comparative is not None and rb.checks.get("comparative") is not False:
+    if rb.comparative is not None and not (told and rb.checks.get("comparative") is False):
         row = rb.comparative.set_index("period").loc["first_year"]
         parts.append(
             f"against comparison cities ({', '.join(rb.eligible_controls)}) the change is "
