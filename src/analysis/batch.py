@@ -37,6 +37,8 @@ COLUMNS = [
     "spec",
     "status",
     "verdict",
+    "robust",
+    "qualifier",
     "title",
     "rate_ratio",
     "rate_ratio_lower",
@@ -51,6 +53,10 @@ COLUMNS = [
     "power_now",
     "mde_now",
     "power_method",
+    "comparative_rate_ratio",
+    "comparative_lower",
+    "comparative_upper",
+    "placebo_false_alarm_rate",
     "seconds",
     "error",
 ]
@@ -98,6 +104,8 @@ def summary_row(request: AnalysisRequest, outcome=None, *, seconds: float, error
         row.update(
             {
                 "verdict": outcome.verdict.label,
+                "robust": outcome.verdict.robust,
+                "qualifier": outcome.verdict.qualifier,
                 "title": outcome.verdict.title,
                 **{k: n[k] for k in COLUMNS if k in n},
                 "power_method": outcome.power.method,
