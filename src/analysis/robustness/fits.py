@@ -97,15 +97,20 @@ class StepFit:
         }
 
     def coefficient(self, name: str) -> dict:
-        """exp(coefficient) with its Wald interval (event-study bins)."""
+        """exp(coefficient) with its Wald interval (event-study bins); a bin the data cannot
+        estimate (no homicide in it: the coefficient runs off to infinity) gives NaN."""
         i = self.fit.names.index(name)
         b, se = float(self.fit.beta[i]), float(np.sqrt(self.fit.vcov[i, i]))
         z = self.spec.z
+        with np.errstate(over="ignore"):
+            values = np.exp([b, b - z * se, b + z * se])
+        if not (np.all(np.isfinite(values)) and abs(b) < 20):
+            values = np.full(3, np.nan)
         return {
-            "estimate": float(np.exp(b)),
-            "lower": float(np.exp(b - z * se)),
-            "upper": float(np.exp(b + z * se)),
-            "p_value": wald_p(b, se),
+            "estimate": float(values[0]),
+            "lower": float(values[1]),
+            "upper": float(values[2]),
+            "p_value": wald_p(b, se) if np.isfinite(values).all() else float("nan"),
         }
 
 
