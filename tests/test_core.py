@@ -181,7 +181,7 @@ CORE_MODULES = [
     "interventions.py",
     "jsonable.py",
     "power.py",
-    "verdict.py",
+    *[f"verdict/{p.name}" for p in (Path(analysis.__file__).parent / "verdict").glob("*.py")],
     "diagnostics.py",
     *[f"models/{p.name}" for p in (Path(analysis.__file__).parent / "models").glob("*.py")],
     *[f"robustness/{p.name}" for p in (Path(analysis.__file__).parent / "robustness").glob("*.py")],

@@ -15,7 +15,7 @@ from analysis.cleaning import REDACTED, CleaningOptions, city_names, clean_homic
 from analysis.config import Paths, source_root
 from analysis.errors import ModelSpecError, SchemaError
 from analysis.pipeline import PipelineError, run, stage_clean
-from analysis.pipeline import runner as runner_module
+from analysis.pipeline import checks as run_checks
 from analysis.series import load_population, monthly_counts
 
 from conftest import HEADER, csv_line, synthetic_mirror
@@ -271,11 +271,11 @@ def test_bad_parameters_are_one_clear_message(capsys):
 def test_city_in_any_letter_case_and_unknown_cities(mirror_dir):
     folder, _ = mirror_dir
     path = folder / "homicide-data.csv"
-    assert runner_module._city_in_data("  alPHA ", path) == "Alpha"
+    assert run_checks.city_in_data("  alPHA ", path) == "Alpha"
     with pytest.raises(ModelSpecError, match=r"city='Gamma' is not in .*\['Alpha', 'Beta'\]"):
-        runner_module._city_in_data("Gamma", path)
+        run_checks.city_in_data("Gamma", path)
     with pytest.raises(ModelSpecError, match=r"city='xxxxx.*\.\.\.' is not in"):
-        runner_module._city_in_data("x" * 300, path)
+        run_checks.city_in_data("x" * 300, path)
 
 
 def test_a_dead_kernel_is_a_pipeline_error_naming_the_notebook(mirror_dir, tmp_path, monkeypatch):

@@ -9,8 +9,15 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from analysis import wording
-from analysis.figures.robustness import _ratio_axis
-from analysis.figures.style import PALETTE, RunInfo, date_axis, frame, place_axes, styled
+from analysis.figures.style import (
+    PALETTE,
+    RunInfo,
+    date_axis,
+    frame,
+    place_axes,
+    ratio_axis,
+    styled,
+)
 from analysis.interventions import Intervention
 
 #: One colour per verdict label (colour-blind safe), and the words of the legend.
@@ -58,7 +65,7 @@ def timeline_figure(
             ms=5,
             lw=1.4,
         )
-    _ratio_axis(ax, "y")
+    ratio_axis(ax, "y")
     ax.set_ylabel("Change since the start, 95% interval")
     ax.set_title(
         "The estimate over every month so far, as known on each date", loc="left", fontsize=12

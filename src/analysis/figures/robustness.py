@@ -7,29 +7,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
-from matplotlib.ticker import NullFormatter, NullLocator
 
 from analysis import wording
-from analysis.figures.style import FIGSIZE, PALETTE, RunInfo, date_axis, frame, place_axes, styled
+from analysis.figures.style import (
+    FIGSIZE,
+    PALETTE,
+    RunInfo,
+    date_axis,
+    frame,
+    place_axes,
+    ratio_axis,
+    styled,
+)
 from analysis.interventions import Intervention
 from analysis.robustness import Robustness
 from analysis.verdict import Verdict
-
-RATIO_TICKS = [0.25, 0.5, 1, 2, 4]
-
-
-def _ratio_axis(ax, axis="x"):
-    setter = ax.set_xscale if axis == "x" else ax.set_yscale
-    setter("log")
-    ticks = ax.set_xticks if axis == "x" else ax.set_yticks
-    ticks(
-        RATIO_TICKS,
-        [wording.percent(t - 1, signed=True) if t != 1 else "no change" for t in RATIO_TICKS],
-    )
-    which = ax.xaxis if axis == "x" else ax.yaxis
-    which.set_minor_locator(NullLocator())
-    which.set_minor_formatter(NullFormatter())
-    (ax.axvline if axis == "x" else ax.axhline)(1, color=PALETTE["reference"], lw=1.6)
 
 
 @styled
@@ -64,7 +56,7 @@ def forest_figure(
     for tick, primary in zip(ax.get_yticklabels(), data["primary"], strict=True):
         if primary:
             tick.set_fontweight("bold")
-    _ratio_axis(ax)
+    ratio_axis(ax)
     lo = np.nanmin(np.r_[data["lower"].to_numpy(dtype=float), data["estimate"]])
     hi = np.nanmax(np.r_[data["upper"].to_numpy(dtype=float), data["estimate"]])
     ax.set_xlim(min(0.2, lo * 0.9), max(2.2, hi * 1.1))
@@ -134,7 +126,7 @@ def placebo_figure(
         )
         date_axis(left)
     left.axhline(real, color=PALETTE["fitted"], lw=2.6)
-    _ratio_axis(left, "y")
+    ratio_axis(left, "y")
     left.set_title("Fake start dates in the city's past", loc="left", fontsize=12)
     left.set_ylabel("Estimated change over a year")
     space = rb.synthetic["placebo_in_space"] if rb.synthetic else pd.DataFrame()
@@ -209,7 +201,7 @@ def event_study_figure(
             )
         ax.axvline(pd.Timestamp(intervention.start), color=PALETTE["intervention"], lw=2.2)
         date_axis(ax)
-    _ratio_axis(ax, "y")
+    ratio_axis(ax, "y")
     ax.set_ylabel(f"{info.place} against comparison cities")
     cities = ", ".join(rb.eligible_controls) or "none eligible"
     subtitle = (

@@ -21,6 +21,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import NullFormatter, NullLocator
 
 from analysis import wording
 from analysis.provenance import atomic_path, write_csv_atomic
@@ -250,3 +251,23 @@ def export(fig: plt.Figure, data: pd.DataFrame, folder: Path | str, stem: str) -
     written.append(write_csv_atomic(folder / f"{stem}.csv", data))
     plt.close(fig)
     return written
+
+
+#: Rate ratios marked on a ratio axis.
+RATIO_TICKS = [0.25, 0.5, 1, 2, 4]
+
+
+def ratio_axis(ax, axis="x"):
+    """A log axis of rate ratios labelled as changes (-50%, no change, +100%), with the
+    line of no change."""
+    setter = ax.set_xscale if axis == "x" else ax.set_yscale
+    setter("log")
+    ticks = ax.set_xticks if axis == "x" else ax.set_yticks
+    ticks(
+        RATIO_TICKS,
+        [wording.percent(t - 1, signed=True) if t != 1 else "no change" for t in RATIO_TICKS],
+    )
+    which = ax.xaxis if axis == "x" else ax.yaxis
+    which.set_minor_locator(NullLocator())
+    which.set_minor_formatter(NullFormatter())
+    (ax.axvline if axis == "x" else ax.axhline)(1, color=PALETTE["reference"], lw=1.6)

@@ -2,13 +2,18 @@
 
 * :mod:`~analysis.pipeline.params`: parameters checked and turned into a request;
 * :mod:`~analysis.pipeline.stages`: the three notebook stages (read, analyse, render, write);
-* :mod:`~analysis.pipeline.runner`: the papermill runner: run folder, manifest, provenance;
+* :mod:`~analysis.pipeline.runner`: the papermill runner: run folder, manifest, latest;
+* :mod:`~analysis.pipeline.checks`: what a run checks before any notebook starts;
+* :mod:`~analysis.pipeline.execute`: the notebooks through papermill, the HTML, provenance;
+* :mod:`~analysis.pipeline.early`: the "too early" outputs of a run with no post month;
 * :mod:`~analysis.pipeline.html`: the briefing notebook as a standalone HTML page;
 * :mod:`~analysis.pipeline.promote`: copying a finished run's outputs to the project;
 * :mod:`~analysis.pipeline.runs`: run folders, latest links, locks, retention;
 * :mod:`~analysis.pipeline.replay`: the replay command and notebook.
 """
 
+from analysis.pipeline.checks import notebook_parameters
+from analysis.pipeline.execute import KERNEL_NAME, NOTEBOOKS, ensure_kernel
 from analysis.pipeline.html import briefing_markdown, escape_markdown, export_html
 from analysis.pipeline.params import (
     CRITERIA_PARAMETERS,
@@ -20,14 +25,7 @@ from analysis.pipeline.params import (
     resolve_as_of,
 )
 from analysis.pipeline.promote import promote
-from analysis.pipeline.runner import (
-    KERNEL_NAME,
-    NOTEBOOKS,
-    ensure_kernel,
-    ensure_raw,
-    notebook_parameters,
-    run,
-)
+from analysis.pipeline.runner import ensure_raw, run
 from analysis.pipeline.stages import (
     BriefingStage,
     CleanStage,
