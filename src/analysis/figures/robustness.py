@@ -62,7 +62,7 @@ def forest_figure(
     ax.set_xlim(min(0.2, lo * 0.9), max(2.2, hi * 1.1))
     ax.set_xlabel(
         f"Change in homicides, with its {wording.level(verdict.numbers['confidence_level'])} "
-        "interval"
+        "confidence interval"
     )
     handles = [
         Line2D(

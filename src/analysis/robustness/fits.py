@@ -94,6 +94,8 @@ class StepFit:
             "observed": float(self.y[rows].sum()),
             "expected": float(C),
             "months": n,
+            "interval": "confidence",
+            "confidence_level": self.spec.confidence_level,
         }
 
     def coefficient(self, name: str) -> dict:
