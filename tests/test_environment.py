@@ -51,6 +51,24 @@ def test_the_lock_file_pins_every_declared_dependency_within_its_range():
         assert metadata.version(req.name) == pins[name], f"{req.name}: installed differs"
 
 
+def test_nothing_imported_by_every_notebook_process_builds_grammars_on_import():
+    """rfc3987-syntax (brought by jsonschema>=4.25's format-nongpl extra) costs 1.4 s in
+    every process that imports nbformat; the lock keeps jsonschema below it (see its
+    header), and a regenerated lock must not bring it back."""
+    import subprocess
+    import sys
+
+    pinned = {
+        _canonical(line.partition("==")[0])
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert "rfc3987-syntax" not in pinned
+    code = "import sys, papermill, analysis.results; print('rfc3987_syntax' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 

@@ -40,6 +40,9 @@ PALETTE = {
 }
 FORMATS = ("png", "svg", "pdf")
 PNG_DPI = 200
+#: zlib level of the PNG files: 3 writes them about a third faster than matplotlib's 6, for
+#: files about 6% larger.
+PNG_COMPRESS_LEVEL = 3
 FIGSIZE = (11, 6.2)
 #: Inches kept free around the frame's texts.
 MARGIN = 0.12
@@ -59,7 +62,9 @@ def _style_rc() -> dict:
             "legend.fontsize": 11.5,
             "svg.fonttype": "none",  # text stays text in SVG: searchable, editable
             "svg.hashsalt": "analysis",  # ids in SVG files do not change from run to run
-            "pdf.fonttype": 42,
+            # Type 3, matplotlib's default: text stays text (a ToUnicode map: searchable,
+            # copyable). Type 42 spent 0.4-0.7 s per PDF in fontTools subsetting, 7 s a run.
+            "pdf.fonttype": 3,
         }
     )
     return rc
@@ -242,6 +247,7 @@ def export(fig: plt.Figure, data: pd.DataFrame, folder: Path | str, stem: str) -
                 if fmt == "png":
                     kwargs["dpi"] = PNG_DPI
                     kwargs["metadata"] = {"Title": title, "Software": None}
+                    kwargs["pil_kwargs"] = {"compress_level": PNG_COMPRESS_LEVEL}
                 elif fmt == "svg":
                     kwargs["metadata"] = {"Title": title, "Date": None, "Creator": None}
                 else:
