@@ -404,3 +404,53 @@ def test_the_running_total_never_contradicts_the_rate_ratio(stockton, estimator)
         assert (rr["upper"] < 1 or rr["lower"] > 1) == (cum["upper"] < 0 or cum["lower"] > 0)
         assert cum["lower"] <= cum["estimate"] <= cum["upper"]
         assert cum["p_value"] == pytest.approx(rr["p_value"])
+
+
+# --- the month effects profiled out (the comparative model's fit) ------------------------
+
+
+def _panel(seed, n_cities=4, n_months=60, zero_month=None):
+    rng = np.random.default_rng(seed)
+    months = np.repeat(np.arange(n_months), n_cities)
+    city = np.tile(np.arange(n_cities), n_months)
+    shock = rng.normal(0, 0.3, n_months)[months]
+    level = np.log(rng.uniform(5, 20, n_cities))[city]
+    trend = 0.004 * months * (city == 1)
+    step = ((city == 0) & (months >= n_months // 2)).astype(float)
+    offset = np.log(rng.uniform(2e5, 6e5, n_cities))[city] - 12
+    y = rng.poisson(np.exp(level + shock + trend + np.log(0.7) * step + offset + 12))
+    if zero_month is not None:
+        y[months == zero_month] = 0
+    cities = [(city == c).astype(float) for c in range(1, n_cities)]
+    dummies = (months[:, None] == np.arange(1, n_months)).astype(float)
+    X = np.column_stack([np.ones(len(y)), *cities, months * (city == 1), dummies, step])
+    free = [*range(1, n_cities + 1), X.shape[1] - 1]
+    return y.astype(float), X, offset, months, free
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_profiled_month_effects_equal_the_full_quasipoisson_fit(seed):
+    """The multinomial-Poisson transformation: the same estimates and covariance as
+    statsmodels' GLM of the full design (one dummy per month)."""
+    from analysis.robustness.fits import _month_effects_fit
+
+    y, X, offset, months, free = _panel(seed)
+    names = [f"x{i}" for i in range(X.shape[1])]
+    fast = _month_effects_fit(y, X, names, offset, months, free)
+    glm = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(scale="X2", tol=1e-12)
+    assert fast is not None
+    np.testing.assert_allclose(fast.beta, glm.params, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(fast.vcov, glm.cov_params(), rtol=1e-6, atol=1e-12)
+    assert fast.scale == pytest.approx(glm.scale, rel=1e-8)
+    np.testing.assert_allclose(fast.mu, glm.fittedvalues, rtol=1e-8)
+
+
+def test_a_month_without_events_falls_back_to_the_full_fit():
+    """A month whose every city had no event has an effect of minus infinity: the profile
+    declines and the panel is fitted by IRLS, as before."""
+    from analysis.models.panel import profile_month_effects
+
+    y, X, offset, months, free = _panel(4, zero_month=7)
+    assert profile_month_effects(y, X[:, free], offset, months, 60) is None
+    y, X, offset, months, free = _panel(4)
+    assert profile_month_effects(y, X[:, free], offset, months, 60) is not None

@@ -282,3 +282,23 @@ def test_stockton_placebo_false_alarm_rates(real_cleaning, real_population):
     assert "CHP deployment" in reasons["Oakland"] and "only 10" in reasons["San Bernardino"]
     v = outcome.verdict
     assert v.label == "significant_drop" and v.qualifier and not v.robust
+
+
+def test_a_month_no_city_had_a_homicide_adds_nothing_to_the_comparison():
+    """With month fixed effects such a month carries no information about the treated
+    city's change: the estimate is that of the panel without it (fitted by IRLS instead of
+    the profiled month effects, which decline it)."""
+    from analysis.models import ITSSpec
+    from analysis.robustness.comparative import window_estimate
+
+    data = panel(np.random.default_rng(3), treated_effect=0.6, post=12)
+    stacked = data.rename(columns={"victims": "count"})[["city", "month", "count", "population"]]
+    stacked["count"] = stacked["count"].astype(float)
+    empty = stacked["month"] == pd.Timestamp("2010-06-01")
+    with_zero = stacked.assign(count=np.where(empty, 0.0, stacked["count"]))
+    first_post = pd.Timestamp(START)
+    spec = ITSSpec()
+    a = window_estimate(with_zero, "Treated", first_post, 12, spec)
+    b = window_estimate(with_zero[~empty].reset_index(drop=True), "Treated", first_post, 12, spec)
+    assert np.isfinite(a["estimate"]) and a["estimate"] == pytest.approx(b["estimate"], rel=1e-5)
+    assert a["lower"] < 0.6 < a["upper"]

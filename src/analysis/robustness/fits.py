@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.models import Fit, ITSSpec, fit_model, fit_once, seasonal_columns, wald_p
+from analysis.models.panel import profile_month_effects
 
 #: Counterfactual trends: the pre-period line continued (``linear``), no trend, a trend
 #: that stops at the intervention (``damped``: the projection stays at the level the line
@@ -154,18 +155,60 @@ def fit_panel(
     handful of cities, errors clustered by city are not reliable)."""
     months = pd.DatetimeIndex(stacked["month"])
     t = calendar_time(months, months.min())
-    cities = sorted(stacked["city"].unique())
-    cols = {"const": np.ones(len(stacked))}
     city = stacked["city"].to_numpy()
-    for c in cities[1:]:
-        cols[f"city[{c}]"] = (city == c).astype(float)
+    codes, unique_months = pd.factorize(months, sort=True)
+    names, columns = ["const"], [np.ones(len(stacked))]
+    for c in sorted(set(city))[1:]:
+        is_c = (city == c).astype(float)
+        names.append(f"city[{c}]")
+        columns.append(is_c)
         if city_trends:
-            cols[f"time[{c}]"] = t * (city == c)
-    for m in sorted(set(months))[1:]:
-        cols[f"month[{m:%Y-%m}]"] = (months == m).astype(float)
-    cols.update(steps)
-    X = pd.DataFrame(cols)
+            names.append(f"time[{c}]")
+            columns.append(t * is_c)
+    free = list(range(1, len(names)))  # the city terms and (below) the steps
+    month_dummies = (codes[:, None] == np.arange(1, len(unique_months))).astype(float)
+    names += [f"month[{m:%Y-%m}]" for m in unique_months[1:]]
+    free += list(range(len(names), len(names) + len(steps)))
+    names += list(steps)
+    Xn = np.column_stack([*columns, month_dummies, *(np.asarray(v, float) for v in steps.values())])
     y = stacked["count"].to_numpy(dtype=float)
     offset = np.log(stacked["population"].to_numpy(dtype=float))
-    fit = fit_once(y, X.to_numpy(), list(X.columns), offset, "quasipoisson", None)
-    return StepFit(spec, X, y, offset, list(steps), fit)
+    fit = _month_effects_fit(y, Xn, names, offset, codes, free)
+    if fit is None:  # a month without any homicide: the full design by IRLS
+        fit = fit_once(y, Xn, names, offset, "quasipoisson", None)
+    return StepFit(spec, pd.DataFrame(Xn, columns=names), y, offset, list(steps), fit)
+
+
+def _month_effects_fit(y, Xn, names, offset, codes, free) -> Fit | None:
+    """The quasi-Poisson fit of ``Xn`` (a constant in column 0, one dummy per month but the
+    first in the columns not ``free``) with the month effects profiled out
+    (:mod:`analysis.models.panel`): the same numbers as :func:`fit_once`."""
+    n_months = int(codes.max()) + 1
+    found = profile_month_effects(y, Xn[:, free], offset, codes, n_months)
+    if found is None:
+        return None
+    theta, G = found
+    beta = np.zeros(Xn.shape[1])
+    beta[free] = theta
+    beta[0] = G[0]
+    taken = set(free)
+    months = [i for i in range(1, Xn.shape[1]) if i not in taken]
+    beta[months] = G[1:] - G[0]
+    mu = np.exp(Xn @ beta + offset)
+    pearson = (y - mu) / np.sqrt(mu)
+    df_resid = float(len(y) - Xn.shape[1])
+    scale = float(np.sum(pearson**2) / df_resid)
+    vcov = scale * np.linalg.pinv(Xn.T @ (mu[:, None] * Xn), hermitian=True)
+    return Fit(
+        names=list(names),
+        beta=beta,
+        vcov=vcov,
+        scale=scale,
+        nb_alpha=0.0,
+        mu=mu,
+        pearson=pearson,
+        df_resid=df_resid,
+        cov_label="model-based, scaled by the Pearson dispersion",
+        diagnostics={},
+        warnings=[],
+    )
