@@ -288,7 +288,19 @@ def test_a_dead_kernel_is_a_pipeline_error_naming_the_notebook(mirror_dir, tmp_p
 
     monkeypatch.setattr("papermill.execute_notebook", die)
     with pytest.raises(PipelineError, match="10_clean.ipynb stopped .*DeadKernelError.*unchanged"):
-        run("Alpha", "2015-01-01", paths=Paths(tmp_path / "p"), mirror=folder, kernel_name="x")
+        run("Alpha", "2015-01-01", paths=Paths(tmp_path / "p"), mirror=folder)
+
+
+def test_a_kernel_that_cannot_start_is_a_pipeline_error_saying_what_to_do(mirror_dir, tmp_path):
+    folder, _ = mirror_dir
+    with pytest.raises(PipelineError, match="kernel 'no-such-kernel' did not start.*make setup"):
+        run(
+            "Alpha",
+            "2015-01-01",
+            paths=Paths(tmp_path / "p"),
+            mirror=folder,
+            kernel_name="no-such-kernel",
+        )
 
 
 def test_schema_errors_name_the_users_file_not_a_temporary_copy(tmp_path):

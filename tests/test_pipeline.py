@@ -194,3 +194,39 @@ def test_html_briefing_has_no_developer_text_and_readable_labels(project):
     assert "30 · The verdict" not in text and "output_root" not in text
     assert "n_post_months" not in text and "rate_ratio_lower" not in text
     assert "Months of data since" in text and "Chance of a difference this large" in text
+
+
+def test_the_notebooks_give_the_same_bytes_as_in_a_fresh_kernel_each(project, tmp_path):
+    """The runner runs the notebooks in one warm kernel, reset before each
+    (:mod:`analysis.pipeline.kernel`): each executed notebook equals the one a kernel of its
+    own gives. (Last in this file: it executes the notebooks again inside the run folder.)"""
+    import ast
+
+    import papermill as pm
+
+    from analysis.config import source_root
+    from analysis.pipeline import ensure_kernel
+    from analysis.pipeline.execute import normalise_notebook
+
+    _, out = project
+    folder = out["run_folder"]
+    for name in ("10_clean", "20_model", "30_briefing"):
+        executed = folder / "reports" / "notebooks" / f"stockton_{AS_OF}_{name}.ipynb"
+        nb = json.loads(executed.read_text())
+        injected = next(c for c in nb["cells"] if "injected-parameters" in c["metadata"]["tags"])
+        params = {  # in the order the runner gave them
+            node.targets[0].id: ast.literal_eval(node.value)
+            for node in ast.parse("".join(injected["source"])).body
+        }
+        fresh = tmp_path / f"{name}.ipynb"
+        pm.execute_notebook(
+            str(source_root() / "notebooks" / f"{name}.ipynb"),
+            str(fresh),
+            parameters=params,
+            kernel_name=ensure_kernel(),
+            cwd=str(folder),
+            progress_bar=False,
+            coalesce_streams=True,  # as the runner does
+        )
+        normalise_notebook(fresh)
+        assert fresh.read_text() == executed.read_text(), name

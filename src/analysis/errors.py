@@ -31,3 +31,7 @@ class InsufficientDataError(SeriesError):
 
 class ModelSpecError(AnalysisError):
     """A model parameter is invalid or incompatible with the data."""
+
+
+class PipelineError(AnalysisError):
+    """A notebook of the pipeline failed; the previous outputs were left in place."""

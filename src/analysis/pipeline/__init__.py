@@ -12,63 +12,50 @@
 * :mod:`~analysis.pipeline.replay`: the replay command and notebook.
 """
 
-from analysis.pipeline.checks import notebook_parameters
-from analysis.pipeline.execute import KERNEL_NAME, NOTEBOOKS, ensure_kernel
-from analysis.pipeline.html import briefing_markdown, escape_markdown, export_html
-from analysis.pipeline.params import (
-    CRITERIA_PARAMETERS,
-    SPEC_PARAMETERS,
-    default_city,
-    make_request,
-    make_spec,
-    project_registry,
-    resolve_as_of,
-)
-from analysis.pipeline.promote import promote
-from analysis.pipeline.runner import ensure_raw, run
-from analysis.pipeline.stages import (
-    BriefingStage,
-    CleanStage,
-    ModelStage,
-    PipelineError,
-    clean_inputs,
-    figure_image,
-    load_outcome,
-    run_info,
-    save_outcome,
-    stage_briefing,
-    stage_clean,
-    stage_model,
-)
+# The names below are imported on first use: the runner imports this package in the parent
+# process, which should not pay for the stages' plotting and modelling imports before its
+# notebook kernel has started (see analysis.pipeline.kernel).
+_WHERE = {
+    "notebook_parameters": "checks",
+    "KERNEL_NAME": "execute",
+    "NOTEBOOKS": "execute",
+    "ensure_kernel": "execute",
+    "briefing_markdown": "html",
+    "escape_markdown": "html",
+    "export_html": "html",
+    "CRITERIA_PARAMETERS": "params",
+    "SPEC_PARAMETERS": "params",
+    "default_city": "params",
+    "make_request": "params",
+    "make_spec": "params",
+    "project_registry": "params",
+    "resolve_as_of": "params",
+    "ensure_raw": "runner",
+    "run": "runner",
+    "BriefingStage": "stages",
+    "CleanStage": "stages",
+    "ModelStage": "stages",
+    "clean_inputs": "stages",
+    "figure_image": "stages",
+    "load_outcome": "stages",
+    "run_info": "stages",
+    "save_outcome": "stages",
+    "stage_briefing": "stages",
+    "stage_clean": "stages",
+    "stage_model": "stages",
+}
 
-__all__ = [
-    "CRITERIA_PARAMETERS",
-    "KERNEL_NAME",
-    "NOTEBOOKS",
-    "SPEC_PARAMETERS",
-    "BriefingStage",
-    "CleanStage",
-    "ModelStage",
-    "PipelineError",
-    "briefing_markdown",
-    "clean_inputs",
-    "default_city",
-    "escape_markdown",
-    "ensure_kernel",
-    "ensure_raw",
-    "export_html",
-    "figure_image",
-    "load_outcome",
-    "make_request",
-    "make_spec",
-    "notebook_parameters",
-    "project_registry",
-    "promote",
-    "resolve_as_of",
-    "run",
-    "run_info",
-    "save_outcome",
-    "stage_briefing",
-    "stage_clean",
-    "stage_model",
-]
+
+def __getattr__(name: str):
+    if name == "PipelineError":
+        from analysis.errors import PipelineError
+
+        return PipelineError
+    if name in _WHERE:
+        from importlib import import_module
+
+        return getattr(import_module(f"analysis.pipeline.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'analysis.pipeline' has no attribute {name!r}")
+
+
+__all__ = sorted([*_WHERE, "PipelineError"])

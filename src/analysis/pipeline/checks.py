@@ -9,9 +9,8 @@ from pathlib import Path
 
 from analysis.cleaning import CleaningOptions, city_names
 from analysis.config import Paths
-from analysis.errors import ModelSpecError
+from analysis.errors import ModelSpecError, PipelineError
 from analysis.layout import OUTPUT_FOLDERS
-from analysis.pipeline.stages import PipelineError
 
 #: Parameters the runner sets itself; a user may not.
 RESERVED = ("output_root", "raw_dir", "city", "as_of", "run_at")

@@ -9,14 +9,15 @@ from pathlib import Path
 
 from analysis import config
 from analysis.config import Paths
+from analysis.errors import PipelineError
 from analysis.layout import RunLayout
 from analysis.pipeline.early import early_outputs, has_post_month
 from analysis.pipeline.html import export_html
+from analysis.pipeline.kernel import WarmKernel
 from analysis.pipeline.promote import staged_outputs
 from analysis.pipeline.runs import (
     RunFolder,
 )
-from analysis.pipeline.stages import PipelineError
 from analysis.provenance import (
     code_version,
     file_record,
@@ -62,10 +63,14 @@ def normalise_notebook(path: Path) -> None:
     write_text_atomic(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
-def execute(pm, request, params, folder: RunFolder, paths: Paths, accepted_by, kernel_name, run_at):
-    """The three notebooks into the run folder, the HTML briefing and the provenance."""
+def execute(pm, request, params, folder: RunFolder, paths: Paths, accepted_by, kernel, run_at):
+    """The three notebooks into the run folder, the HTML briefing and the provenance.
+
+    ``kernel``: a :class:`~analysis.pipeline.kernel.WarmKernel` that runs them one after the
+    other, or a kernel name: a fresh kernel of that name for each notebook."""
     source_dir = config.source_root() / "notebooks"
-    kernel = kernel_name or ensure_kernel()
+    warm = kernel if isinstance(kernel, WarmKernel) else None
+    kernel_name = warm.kernel_name if warm else kernel or ensure_kernel()
     staged = RunLayout.under(folder.root, request.city, request.as_of)
     staged.notebooks.mkdir(parents=True, exist_ok=True)
     # the notebooks run inside the run folder and write to "." there: the executed
@@ -80,14 +85,20 @@ def execute(pm, request, params, folder: RunFolder, paths: Paths, accepted_by, k
     for name in NOTEBOOKS:
         target = staged.executed_notebook(name)
         try:
+            if warm is not None:
+                warm.prepare(folder.root)
             pm.execute_notebook(
                 str(source_dir / name),
                 str(target),
                 parameters={k: v for k, v in base.items() if k in accepted_by[name]},
-                kernel_name=kernel,
+                kernel_name=kernel_name,
                 cwd=str(folder.root),
                 progress_bar=False,
                 request_save_on_cell_execute=False,
+                # a cell's stdout as one output, however the kernel's flushes split it:
+                # the same run gives the same bytes
+                coalesce_streams=True,
+                **({"km": warm.manager} if warm is not None else {}),
             )
         except pm.PapermillExecutionError as exc:
             raise PipelineError(

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from analysis import config
 from analysis.config import Paths
-from analysis.errors import DataUnavailableError, ModelSpecError
+from analysis.errors import DataUnavailableError, ModelSpecError, PipelineError
 from analysis.layout import RunLayout
 from analysis.pipeline.checks import (
     CLEANING_PARAMETERS,
@@ -34,8 +34,8 @@ from analysis.pipeline.checks import (
     city_in_data,
     notebook_parameters,
 )
-from analysis.pipeline.execute import NOTEBOOKS, execute
-from analysis.pipeline.params import make_request, project_registry
+from analysis.pipeline.execute import NOTEBOOKS, ensure_kernel, execute
+from analysis.pipeline.kernel import WarmKernel
 from analysis.pipeline.promote import promote, staged_outputs
 from analysis.pipeline.runs import (
     RunFolder,
@@ -49,7 +49,6 @@ from analysis.pipeline.runs import (
     same_run,
     switch_latest,
 )
-from analysis.pipeline.stages import PipelineError
 from analysis.provenance import (
     code_version,
     file_record,
@@ -106,10 +105,33 @@ def run(
     Returns the paths of the briefing PDF and HTML, results.json and the provenance
     manifest, the run folder, the verdict's label and title, ``skipped`` and ``changes``.
     """
+    # the kernel starts first and imports the notebooks' modules while this process imports
+    # its own and checks the run (see analysis.pipeline.kernel); a run that stops before any
+    # notebook kills it
+    kernel = WarmKernel(kernel_name or ensure_kernel(), config.source_root())
+    try:
+        return _run(
+            kernel,
+            city,
+            as_of,
+            intervention_date=intervention_date,
+            paths=paths or Paths(),
+            mirror=mirror,
+            extra=dict(extra or {}),
+            force=force,
+            refresh=refresh,
+            wait=wait,
+        )
+    finally:
+        kernel.shutdown(now=True)  # the notebooks are written: nothing in it to keep
+
+
+def _run(kernel, city, as_of, *, intervention_date, paths, mirror, extra, force, refresh, wait):
     import papermill as pm
 
-    paths = paths or Paths()
-    extra = dict(extra or {})
+    # the analysis core, imported here: after the kernel has started
+    from analysis.pipeline.params import make_request, project_registry
+
     reserved = sorted(set(extra) & set(RESERVED))
     if reserved:
         raise ModelSpecError(
@@ -195,7 +217,7 @@ def run(
         write_json_atomic(folder.manifest, manifest)
         try:
             results_doc, staged = execute(
-                pm, request, params, folder, paths, accepted_by, kernel_name, run_at
+                pm, request, params, folder, paths, accepted_by, kernel, run_at
             )
         except BaseException as exc:
             reason = (

@@ -23,7 +23,7 @@ from analysis.briefing import build_briefing, build_notes, robustness_notes, wri
 from analysis.cleaning import CleaningOptions, CleaningResult, clean_homicides
 from analysis.config import Paths
 from analysis.core import AnalysisData, Outcome, analyse
-from analysis.errors import AnalysisError, DataUnavailableError, SchemaError, SeriesError
+from analysis.errors import DataUnavailableError, PipelineError, SchemaError, SeriesError
 from analysis.figures import (
     RunInfo,
     briefing_figures,
@@ -53,10 +53,6 @@ from analysis.series import (
     read_panel,
 )
 from analysis.sources import SOURCES, fetch
-
-
-class PipelineError(AnalysisError):
-    """A notebook of the pipeline failed; the previous outputs were left in place."""
 
 
 def raw_folder(raw_dir: str | Path | None) -> Path:
