@@ -152,3 +152,16 @@ def test_dollars_from_data_are_drawn_as_text_not_mathtext(tmp_path):
     path = write_briefing_pdf(fig, tmp_path / "dollars.pdf", "t")
     text = " ".join(t for t, *_ in text_lines(path)[0])
     assert "Cost $5 $city: a lone $ sign" in text and "sub $x$" in text
+
+
+@pytest.mark.realdata
+def test_the_notes_on_comparison_cities_read_as_sentences(data):
+    """Reasons from the registry are clauses inside the notes' sentences: no full stop
+    before a semicolon, no capital after a colon."""
+    from analysis.briefing import robustness_notes
+
+    request = make_request("Stockton", "2014-01-01", registry=project_registry(), **FAST)
+    notes = robustness_notes(analyse(request, data).robustness, "Stockton")
+    joined = " ".join(notes)
+    assert "Not used as comparisons: Oakland: received" in joined
+    assert ".;" not in joined and ".)" not in joined and ". ;" not in joined

@@ -21,3 +21,10 @@ def test_plurals_percentages_counts_and_levels():
 def test_the_data_period_is_not_the_run_date():
     assert wording.data_through("2016-12") == "data through December 2016"
     assert wording.day("2013-01-28") == "28 January 2013"
+
+
+def test_a_sentence_inside_another_loses_its_stop_and_capital_but_not_a_name():
+    assert wording.clause("Received the same deployment.") == "received the same deployment"
+    assert wording.clause("CHP patrols from 2012.") == "CHP patrols from 2012"
+    assert wording.clause("only 10 months ") == "only 10 months"
+    assert wording.clause("") == ""

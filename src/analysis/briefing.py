@@ -248,7 +248,7 @@ def robustness_notes(rb: Robustness, place: str) -> list[str]:
     if len(usable):
         out.append(
             "Comparison cities: "
-            + "; ".join(f"{r.city} ({r.reason})" for r in usable.itertuples())
+            + "; ".join(f"{r.city} ({wording.clause(r.reason)})" for r in usable.itertuples())
             + "."
         )
     shown = table[~table["eligible"]].head(8)
@@ -256,7 +256,7 @@ def robustness_notes(rb: Robustness, place: str) -> list[str]:
         more = len(table[~table["eligible"]]) - len(shown)
         out.append(
             "Not used as comparisons: "
-            + "; ".join(f"{r.city}: {r.reason}" for r in shown.itertuples())
+            + "; ".join(f"{r.city}: {wording.clause(r.reason)}" for r in shown.itertuples())
             + (f"; and {more} more (results.json lists them all)" if more > 0 else "")
             + "."
         )

@@ -60,3 +60,12 @@ def day(when) -> str:
 def data_through(last_month) -> str:
     """'data through December 2016': the data period, distinct from the run date."""
     return f"data through {month(last_month)}"
+
+
+def clause(sentence: str) -> str:
+    """A sentence as a clause inside another: no final full stop, and a first word that is
+    not a name (its second letter is lower case) in lower case."""
+    text = sentence.strip().rstrip(".")
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return text
