@@ -124,3 +124,22 @@ def test_the_check_can_fail(tmp_path, monkeypatch):
     monkeypatch.setattr("test_architecture.PACKAGE", tmp_path, raising=True)  # so relative_to works
     with pytest.raises(AssertionError, match="analysis.figures.*plotting"):
         test_imports_point_down(bad, "series")
+
+
+def test_the_pipeline_names_resolve_and_the_runner_starts_light():
+    """``analysis.pipeline`` imports its names on first use: each resolves, and the runner's
+    process has not imported the modelling or plotting libraries when it starts the
+    notebooks' kernel (analysis.pipeline.kernel)."""
+    import subprocess
+    import sys
+
+    import analysis.pipeline as pipeline
+
+    for name in pipeline.__all__:
+        assert getattr(pipeline, name) is not None, name
+    code = (
+        "import sys, analysis.pipeline.runner\n"
+        "print(sorted(m for m in ('statsmodels', 'matplotlib', 'scipy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

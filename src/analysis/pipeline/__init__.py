@@ -59,3 +59,7 @@ def __getattr__(name: str):
 
 
 __all__ = sorted([*_WHERE, "PipelineError"])
+
+
+def __dir__() -> list[str]:  # tab completion in JupyterLab lists the lazy names too
+    return sorted({*globals(), *__all__})
