@@ -199,7 +199,8 @@ def test_html_briefing_has_no_developer_text_and_readable_labels(project):
 def test_the_notebooks_give_the_same_bytes_as_in_a_fresh_kernel_each(project, tmp_path):
     """The runner runs the notebooks in one warm kernel, reset before each
     (:mod:`analysis.pipeline.kernel`): each executed notebook equals the one a kernel of its
-    own gives. (Last in this file: it executes the notebooks again inside the run folder.)"""
+    own gives. (It executes the notebooks again inside the run folder; the run's promoted
+    copies are not touched.)"""
     import ast
 
     import papermill as pm
@@ -230,3 +231,26 @@ def test_the_notebooks_give_the_same_bytes_as_in_a_fresh_kernel_each(project, tm
         )
         normalise_notebook(fresh)
         assert fresh.read_text() == executed.read_text(), name
+
+
+def test_a_batch_row_equals_the_results_json_of_the_papermill_run(project):
+    """The batch's row for the run's city, date and parameters carries the same verdict and
+    numbers as the results.json the notebooks wrote, exactly."""
+    from analysis import AnalysisData
+    from analysis.batch import grid, run_batch
+    from analysis.pipeline import clean_inputs
+
+    paths, out = project
+    doc = json.loads(out["results"].read_text())
+    cleaning, population, _ = clean_inputs(paths.raw)
+    data = AnalysisData(
+        incidents=cleaning.incidents,
+        population=population,
+        input_sha256=cleaning.report["sha256"],
+    )
+    items = grid(["Stockton"], [AS_OF], [FAST], registry=project_registry())
+    row = run_batch(items, data, serial=True, progress=False).iloc[0]
+    numbers = doc["verdict"]["numbers"]
+    assert row["status"] == "ok" and row["verdict"] == doc["verdict"]["label"]
+    for name in ("rate_ratio", "rate_ratio_lower", "rate_ratio_upper", "p_value", "power_now"):
+        assert row[name] == numbers[name], name  # exactly, not approximately
