@@ -73,6 +73,8 @@ def test_files_written_and_traceable(project):
     for record in manifest["outputs"]:
         assert sha256_file(paths.root / record["path"]) == record["sha256"], record["path"]
     assert not list((paths.root / "build").glob("staging-*"))  # promoted and cleaned up
+    summary = json.loads(out["manifest"].read_text())["summary"]
+    assert summary["data_through"] == "2012-12" == summary["window_through"]
 
 
 def _victim_names(raw_file):

@@ -117,6 +117,13 @@ def test_changes_say_what_a_new_month_brought():
         "now": "significant_drop",
     }
     assert changes(None, now) == {"first_run": True}
+    # after the evaluation window is full the verdict's post months stop at 12; a month of
+    # data is still a month of data
+    later = {**now, "data_through": "2014-02"}
+    assert (
+        changes({"summary": {**now, "data_through": "2013-12"}}, later)["months_newly_complete"]
+        == 2
+    )
 
 
 # --- the whole pipeline, as a scheduler runs it ------------------------------------------------

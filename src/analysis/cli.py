@@ -276,7 +276,7 @@ def _changes(c: dict) -> str:
         else f"verdict unchanged ({verdict['now']})"
     )
     return (
-        f"{c['rows_added']:+d} clean rows, {c['months_newly_complete']:+d} post months "
+        f"{c['rows_added']:+d} clean rows, {c['months_newly_complete']:+d} complete months "
         f"(data through {c['data_through']['now']}), {said}"
     )
 

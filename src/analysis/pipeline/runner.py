@@ -235,7 +235,9 @@ def _run(kernel, city, as_of, *, intervention_date, paths, mirror, extra, force,
             "title": verdict["title"],
             "qualifier": verdict.get("qualifier", ""),
             "n_post_months": verdict["numbers"]["n_post_months"],
-            "data_through": verdict["numbers"]["last_month"],
+            # the city's last complete month (the evaluation window may end before it)
+            "data_through": _last_complete_month(staged),
+            "window_through": verdict["numbers"]["last_month"],
             "clean_rows": report.get("clean_rows"),
             "inputs": [i["sha256"] for i in inputs],
         }
@@ -252,6 +254,15 @@ def _run(kernel, city, as_of, *, intervention_date, paths, mirror, extra, force,
         switch_latest(folder.latest_for_key, folder.root)
         switch_latest(folder.latest, folder.root)
     return _answer(paths, request, folder.root, manifest, skipped=False)
+
+
+def _last_complete_month(staged: RunLayout) -> str | None:
+    """The city's last complete month in notebook 10's monthly table (YYYY-MM)."""
+    import pandas as pd
+
+    table = pd.read_csv(staged.monthly)
+    done = table.loc[table["status"] == "complete", "month"]
+    return str(done.max())[:7] if len(done) else None
 
 
 def _lock_record() -> dict | None:

@@ -273,14 +273,23 @@ def changes(previous: dict | None, summary: dict) -> dict:
     if previous is None:
         return {"first_run": True}
     before = previous.get("summary", {})
-    months = lambda s: int(s.get("n_post_months") or 0)  # noqa: E731
     return {
         "first_run": False,
         "previous_run": previous.get("run_id"),
         "rows_added": (summary.get("clean_rows") or 0) - (before.get("clean_rows") or 0),
         "data_through": {"before": before.get("data_through"), "now": summary.get("data_through")},
-        "months_newly_complete": months(summary) - months(before),
+        "months_newly_complete": _months_between(
+            before.get("data_through"), summary.get("data_through")
+        ),
         "verdict": {"before": before.get("label"), "now": summary.get("label")},
         "verdict_changed": before.get("label") != summary.get("label"),
         "inputs_changed": before.get("inputs") != summary.get("inputs"),
     }
+
+
+def _months_between(before: str | None, now: str | None) -> int:
+    """Complete months of data gained from ``before`` to ``now`` (YYYY-MM; 0 if unknown)."""
+    if not before or not now:
+        return 0
+    (y0, m0), (y1, m1) = (map(int, before.split("-")[:2]), map(int, now.split("-")[:2]))
+    return (y1 - y0) * 12 + (m1 - m0)
