@@ -63,14 +63,12 @@ def normalise_notebook(path: Path) -> None:
     write_text_atomic(path, json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
-def execute(pm, request, params, folder: RunFolder, paths: Paths, accepted_by, kernel, run_at):
-    """The three notebooks into the run folder, the HTML briefing and the provenance.
-
-    ``kernel``: a :class:`~analysis.pipeline.kernel.WarmKernel` that runs them one after the
-    other, or a kernel name: a fresh kernel of that name for each notebook."""
+def execute(
+    pm, request, params, folder: RunFolder, paths: Paths, accepted_by, kernel: WarmKernel, run_at
+):
+    """The three notebooks into the run folder, one after the other in ``kernel`` (reset
+    before each), the HTML briefing and the provenance."""
     source_dir = config.source_root() / "notebooks"
-    warm = kernel if isinstance(kernel, WarmKernel) else None
-    kernel_name = warm.kernel_name if warm else kernel or ensure_kernel()
     staged = RunLayout.under(folder.root, request.city, request.as_of)
     staged.notebooks.mkdir(parents=True, exist_ok=True)
     # the notebooks run inside the run folder and write to "." there: the executed
@@ -85,20 +83,19 @@ def execute(pm, request, params, folder: RunFolder, paths: Paths, accepted_by, k
     for name in NOTEBOOKS:
         target = staged.executed_notebook(name)
         try:
-            if warm is not None:
-                warm.prepare(folder.root)
+            kernel.prepare(folder.root)
             pm.execute_notebook(
                 str(source_dir / name),
                 str(target),
                 parameters={k: v for k, v in base.items() if k in accepted_by[name]},
-                kernel_name=kernel_name,
+                kernel_name=kernel.kernel_name,
                 cwd=str(folder.root),
                 progress_bar=False,
                 request_save_on_cell_execute=False,
                 # a cell's stdout as one output, however the kernel's flushes split it:
                 # the same run gives the same bytes
                 coalesce_streams=True,
-                **({"km": warm.manager} if warm is not None else {}),
+                km=kernel.manager,
             )
         except pm.PapermillExecutionError as exc:
             raise PipelineError(
