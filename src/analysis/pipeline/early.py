@@ -13,29 +13,29 @@ from analysis.provenance import (
 )
 
 
-def has_post_month(staged: RunLayout, request) -> bool:
-    """Whether the city has a complete month from the first post month on (notebook 10's
-    monthly table)."""
+def complete_months(staged: RunLayout):
+    """The city's complete months in notebook 10's monthly table (datetimes)."""
     import pandas as pd
 
     table = pd.read_csv(staged.monthly)
-    done = pd.to_datetime(table.loc[table["status"] == "complete", "month"])
-    return bool((done >= request.spec.first_post_month()).any())
+    return pd.to_datetime(table.loc[table["status"] == "complete", "month"])
+
+
+def has_post_month(staged: RunLayout, request) -> bool:
+    """Whether the city has a complete month from the first post month on."""
+    return bool((complete_months(staged) >= request.spec.first_post_month()).any())
 
 
 def early_outputs(request, params: dict, staged: RunLayout, run_at: str) -> dict:
     """No complete month since the start: the "too early" verdict, results.json and a
     one-page briefing (PDF and HTML) from the data as they are; no model is fitted."""
-    import pandas as pd
-
     from analysis.briefing import build_text_briefing, write_briefing_pdf
     from analysis.pipeline.html import early_html
     from analysis.pipeline.stages import run_info
     from analysis.results import early_document
     from analysis.verdict import early_verdict
 
-    table = pd.read_csv(staged.monthly)
-    done = pd.to_datetime(table.loc[table["status"] == "complete", "month"])
+    done = complete_months(staged)
     first_post = request.spec.first_post_month()
     last = done.max() if len(done) else None
     verdict = early_verdict(

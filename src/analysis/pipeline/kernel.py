@@ -71,7 +71,7 @@ class WarmKernel:
         # to papermill's client
         session = Session(key=self.manager.session.key)
         self.client = self.manager.client(session=session)
-        clients.clear()
+        clients.clear()  # that one is ours, not papermill's
         self.client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
         self._pending = self.client.execute(WARM_UP, silent=True, store_history=False)
 

@@ -34,6 +34,7 @@ from analysis.pipeline.checks import (
     city_in_data,
     notebook_parameters,
 )
+from analysis.pipeline.early import complete_months
 from analysis.pipeline.execute import NOTEBOOKS, ensure_kernel, execute
 from analysis.pipeline.kernel import WarmKernel
 from analysis.pipeline.promote import promote, staged_outputs
@@ -257,12 +258,9 @@ def _run(kernel, city, as_of, *, intervention_date, paths, mirror, extra, force,
 
 
 def _last_complete_month(staged: RunLayout) -> str | None:
-    """The city's last complete month in notebook 10's monthly table (YYYY-MM)."""
-    import pandas as pd
-
-    table = pd.read_csv(staged.monthly)
-    done = table.loc[table["status"] == "complete", "month"]
-    return str(done.max())[:7] if len(done) else None
+    """The city's last complete month (YYYY-MM)."""
+    done = complete_months(staged)
+    return f"{done.max():%Y-%m}" if len(done) else None
 
 
 def _lock_record() -> dict | None:
